@@ -1,0 +1,101 @@
+"""Jitted relativistic kinematics helpers.
+
+Units: GeV for energies and momenta.  Four-vectors are ``(E, px, py, pz)``.
+All functions are scalar (one particle at a time) so that they can be called from the
+event kernels without temporaries; they are also callable from Python for tests.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._jit import jit
+
+
+@jit
+def two_body_momentum(m_parent, m_a, m_b):  # type: ignore[no-untyped-def]
+    """Momentum of either daughter in the rest frame of the parent (GeV).
+
+    p* = lambda^(1/2)(M^2, m_a^2, m_b^2) / (2M), the Kallen function; PDG RPP 2024,
+    Kinematics review, eq. (49.17).  Returns 0 below threshold.
+    """
+    s = m_parent * m_parent
+    lam = (s - (m_a + m_b) ** 2) * (s - (m_a - m_b) ** 2)
+    if lam <= 0.0:
+        return 0.0
+    return math.sqrt(lam) / (2.0 * m_parent)
+
+
+@jit
+def unit_from_angles(cos_theta, phi):  # type: ignore[no-untyped-def]
+    """Unit vector (x, y, z) with polar angle acos(cos_theta) to z and azimuth phi (rad)."""
+    s = math.sqrt(max(0.0, 1.0 - cos_theta * cos_theta))
+    return s * math.cos(phi), s * math.sin(phi), cos_theta
+
+
+@jit
+def rotate_to_axis(vx, vy, vz, ax, ay, az):  # type: ignore[no-untyped-def]
+    """Rotate vector v, given in a frame whose z axis is the unit vector a, into the lab frame.
+
+    The frame's x axis is chosen perpendicular to a in a fixed, smooth way (the azimuth of
+    v is uniform in every use, so the choice does not matter physically).
+    """
+    # Build an orthonormal basis (e1, e2, a) following Frisvad / Duff et al.,
+    # "Building an orthonormal basis, revisited", JCGT 6 (2017) 1, listing 3.
+    sign = 1.0 if az >= 0.0 else -1.0
+    a = -1.0 / (sign + az)
+    b = ax * ay * a
+    e1x = 1.0 + sign * ax * ax * a
+    e1y = sign * b
+    e1z = -sign * ax
+    e2x = b
+    e2y = sign + ay * ay * a
+    e2z = -ay
+    return (
+        vx * e1x + vy * e2x + vz * ax,
+        vx * e1y + vy * e2y + vz * ay,
+        vx * e1z + vy * e2z + vz * az,
+    )
+
+
+@jit
+def boost(e, px, py, pz, bx, by, bz):  # type: ignore[no-untyped-def]
+    """Lorentz-boost four-momentum (e, p) by velocity (bx, by, bz) (units of c).
+
+    The particle is given in a frame moving with velocity b relative to the lab; the result
+    is its lab four-momentum.  Jackson, Classical Electrodynamics, 3rd ed., eq. (11.19).
+    """
+    b2 = bx * bx + by * by + bz * bz
+    if b2 <= 0.0:
+        return e, px, py, pz
+    gamma = 1.0 / math.sqrt(1.0 - b2)
+    bp = bx * px + by * py + bz * pz
+    g2 = (gamma - 1.0) / b2
+    f = g2 * bp + gamma * e
+    return gamma * (e + bp), px + f * bx, py + f * by, pz + f * bz
+
+
+@jit
+def decay_two_body(e, px, py, pz, m_parent, m_a, m_b, cos_theta, phi):  # type: ignore[no-untyped-def]
+    """Two-body decay M -> a b; returns the lab four-momentum of daughter a.
+
+    Daughter a is emitted in the parent's rest frame at polar angle acos(cos_theta) about
+    the parent's flight direction (the helicity axis; the +z axis for a parent at rest) and
+    azimuth phi, with energy (M^2 + m_a^2 - m_b^2)/(2M) (PHYSICS.md section 3.4).
+
+    Parameters
+    ----------
+    e, px, py, pz : float
+        Parent lab four-momentum (GeV).
+    m_parent, m_a, m_b : float
+        Masses (GeV).
+    cos_theta, phi : float
+        Decay angles of a in the parent rest frame relative to the helicity axis.
+    """
+    pstar = two_body_momentum(m_parent, m_a, m_b)
+    ea = (m_parent * m_parent + m_a * m_a - m_b * m_b) / (2.0 * m_parent)
+    ux, uy, uz = unit_from_angles(cos_theta, phi)
+    p = math.sqrt(px * px + py * py + pz * pz)
+    if p > 0.0:
+        ux, uy, uz = rotate_to_axis(ux, uy, uz, px / p, py / p, pz / p)
+    return boost(ea, pstar * ux, pstar * uy, pstar * uz, px / e, py / e, pz / e)

@@ -1,0 +1,219 @@
+"""Meson decays M -> gamma V(*) -> gamma chi chibar, for M = pi0, eta.
+
+The rate is always computed as the three-body decay through the V propagator,
+
+    dBR/ds = 2 eps^2 (1 - s/m_M^2)^3 BR(M -> gamma gamma)
+             x (sqrt(s) Gamma_{V* -> chi chi}(s) / pi) / [(s - m_V^2)^2 + m_V^2 Gamma_V^2],   (1)
+
+with s = m^2(chi chibar) in [4 m_chi^2, m_M^2] (PHYSICS.md section 3.2; the on-shell two-body
+rate BR(M -> gamma V) = 2 eps^2 (1 - m_V^2/m_M^2)^3 BR(M -> gamma gamma) of Batell, Pospelov,
+Ritz, PRD 80 (2009) 095024, arXiv:0906.5614, eq. (2), times the Breit-Wigner line shape of a
+V* of mass sqrt(s)).  In the narrow-width limit (1) integrates to the on-shell BR times
+BR(V -> chi chi), and it stays valid where that limit fails: m_V > m_M (V only off shell),
+m_V < 2 m_chi (V decays to chi only off shell) and broad V.  So every open point of the
+(m_V, m_chi) plane has a rate, and a closed one (2 m_chi >= m_M) has exactly zero.
+
+For sampling, s is mapped to u = arctan((s - m_V^2)/(m_V Gamma_V)), in which (1) is smooth
+(the Breit-Wigner becomes flat); :func:`s_table` tabulates the cumulative distribution in u.
+
+Under ``compat.bdnmc`` the rate is BdNMC's scalar three-body formula (BdNMC
+``branchingratios.cpp``, PHYSICS.md section 3.1-3.2): (1) without BR(pi0 -> gamma gamma), the
+eta scaled by BR(eta -> gamma gamma)/BR(pi0 -> gamma gamma), and BdNMC's Gamma_V.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import integrate
+
+from .. import constants as C
+from .widths import total_width, width_to_chi, br_to_chi
+
+#: Meson name -> (PDG code, mass in GeV, BR(M -> gamma gamma))
+MESONS: dict[str, tuple[int, float, float]] = {
+    "pi0": (C.PDG_PI0, C.M_PI0, C.BR_PI0_GG),
+    "eta": (C.PDG_ETA, C.M_ETA, C.BR_ETA_GG),
+}
+
+
+def meson_gg_factor(meson: str, *, bdnmc: bool = False) -> float:
+    """The BR(M -> gamma gamma) factor multiplying eq. (1) for ``meson``.
+
+    BdNMC (PHYSICS.md section 3.1 (a), (b)) uses 1 for pi0 and
+    BR(eta -> gamma gamma)/BR(pi0 -> gamma gamma) = 0.3941/0.98823 for eta.
+    """
+    if bdnmc:
+        if meson == "pi0":
+            return 1.0
+        return C.BDNMC["br_eta_gg"] / C.BDNMC["br_pi0_gg"]
+    return MESONS[meson][2]
+
+
+def meson_mass(meson: str, *, bdnmc: bool = False) -> float:
+    """Mass of ``meson`` in GeV (BdNMC's value under ``bdnmc``)."""
+    if bdnmc:
+        return float(C.BDNMC["m_" + meson])
+    return MESONS[meson][1]
+
+
+def br_two_body(meson: str, m_v: float, epsilon: float, *, bdnmc: bool = False) -> float:
+    """On-shell BR(M -> gamma V) = 2 eps^2 (1 - m_V^2/m_M^2)^3 BR(M -> gamma gamma).
+
+    Batell, Pospelov, Ritz, arXiv:0906.5614, eq. (2); PHYSICS.md section 3.1.  Zero for
+    m_V >= m_M.
+    """
+    m = meson_mass(meson, bdnmc=bdnmc)
+    if m_v >= m:
+        return 0.0
+    return 2.0 * epsilon**2 * (1.0 - m_v**2 / m**2) ** 3 * meson_gg_factor(meson, bdnmc=bdnmc)
+
+
+@dataclass(frozen=True)
+class ThreeBody:
+    """Parameters of eq. (1) for one meson and one model point (all GeV)."""
+
+    m_meson: float
+    m_v: float
+    m_chi: float
+    epsilon: float
+    alpha_d: float
+    dirac: bool
+    gamma_v: float
+    gg_factor: float
+
+    @property
+    def s_min(self) -> float:
+        return 4.0 * self.m_chi**2
+
+    @property
+    def s_max(self) -> float:
+        return self.m_meson**2
+
+    @property
+    def open(self) -> bool:
+        """True when 2 m_chi < m_M (the decay is kinematically allowed)."""
+        return self.s_min < self.s_max
+
+    @property
+    def mg(self) -> float:
+        """Width of the arctan map (GeV^2): m_V Gamma_V, or the distance from the pole to
+        [s_min, s_max] when that is larger (a pole outside the interval needs no resolving)."""
+        d = max(self.s_min - self.m_v**2, self.m_v**2 - self.s_max, 0.0)
+        return max(self.m_v * self.gamma_v, d, 1e-30 * self.m_v**2)
+
+    def dbr_ds(self, s: float | np.ndarray) -> float | np.ndarray:
+        """dBR/ds of eq. (1) in GeV^-2 (s in GeV^2); zero outside [s_min, s_max]."""
+        s = np.asarray(s, dtype=float)
+        ok = (s > self.s_min) & (s < self.s_max)
+        ss = np.where(ok, s, 0.5 * (self.s_min + self.s_max))
+        root = np.sqrt(ss)
+        if self.dirac:
+            g_chi = self.alpha_d * root / 3.0 * (1.0 + 2.0 * self.m_chi**2 / ss) * np.sqrt(
+                1.0 - 4.0 * self.m_chi**2 / ss
+            )
+        else:
+            g_chi = self.alpha_d * root / 12.0 * (1.0 - 4.0 * self.m_chi**2 / ss) ** 1.5
+        shape = (1.0 - ss / self.s_max) ** 3
+        bw = (root * g_chi / math.pi) / ((ss - self.m_v**2) ** 2 + self.m_v**2 * self.gamma_v**2)
+        out = 2.0 * self.epsilon**2 * self.gg_factor * shape * bw
+        return np.where(ok, out, 0.0)
+
+    def u_of_s(self, s: float | np.ndarray) -> float | np.ndarray:
+        """The Breit-Wigner-flattening variable u(s) = arctan((s - m_V^2)/(m_V Gamma_V))."""
+        return np.arctan((np.asarray(s) - self.m_v**2) / self.mg)
+
+    def s_of_u(self, u: float | np.ndarray) -> float | np.ndarray:
+        """Inverse of :meth:`u_of_s`."""
+        return self.m_v**2 + self.mg * np.tan(u)
+
+    def dbr_du(self, u: float | np.ndarray) -> float | np.ndarray:
+        """dBR/du = dBR/ds x ds/du, smooth in u."""
+        s = self.s_of_u(u)
+        return self.dbr_ds(s) * self.mg / np.cos(u) ** 2
+
+    def branching_ratio(self) -> float:
+        """BR(M -> gamma chi chibar): eq. (1) integrated over s (scipy adaptive quadrature)."""
+        if not self.open:
+            return 0.0
+        u0, u1 = float(self.u_of_s(self.s_min)), float(self.u_of_s(self.s_max))
+        val, _ = integrate.quad(self.dbr_du, u0, u1, limit=400, epsabs=0.0, epsrel=1e-9)
+        return float(val)
+
+    def s_table(self, n: int = 4097) -> tuple[np.ndarray, np.ndarray]:
+        """Inverse-CDF table for sampling s.
+
+        Returns
+        -------
+        u : ndarray, shape (n,)
+            Equally spaced nodes in u between u(s_min) and u(s_max).
+        cdf : ndarray, shape (n,)
+            The cumulative distribution at the nodes (cdf[0] = 0, cdf[-1] = 1), integrated
+            with Simpson's rule on a grid four times finer.  A sampled s is the inverse of the
+            piecewise-linear interpolant, i.e. the density in u is approximated by a step
+            function on n - 1 intervals.
+        """
+        u0, u1 = float(self.u_of_s(self.s_min)), float(self.u_of_s(self.s_max))
+        fine = np.linspace(u0, u1, 4 * (n - 1) + 1)
+        f = np.asarray(self.dbr_du(fine))
+        # Simpson on each group of 4 fine intervals = one coarse interval.
+        h = (u1 - u0) / (4 * (n - 1))
+        f4 = f.reshape(-1)[:-1].reshape(n - 1, 4)
+        nxt = f[4::4]
+        seg = h / 3.0 * (f4[:, 0] + 4 * f4[:, 1] + 2 * f4[:, 2] + 4 * f4[:, 3] + nxt)
+        cdf = np.concatenate([[0.0], np.cumsum(seg)])
+        cdf /= cdf[-1]
+        return np.linspace(u0, u1, n), cdf
+
+
+def three_body(
+    meson: str,
+    m_v: float,
+    m_chi: float,
+    epsilon: float,
+    alpha_d: float,
+    dirac: bool,
+    *,
+    bdnmc: bool = False,
+) -> ThreeBody:
+    """Build :class:`ThreeBody` for ``meson`` with bdgen's or BdNMC's conventions."""
+    return ThreeBody(
+        m_meson=meson_mass(meson, bdnmc=bdnmc),
+        m_v=m_v,
+        m_chi=m_chi,
+        epsilon=epsilon,
+        alpha_d=alpha_d,
+        dirac=dirac,
+        gamma_v=total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc),
+        gg_factor=meson_gg_factor(meson, bdnmc=bdnmc),
+    )
+
+
+def bdnmc_uses_on_shell(tb: ThreeBody) -> bool:
+    """BdNMC's choice between on-shell and off-shell kinematics (PHYSICS.md section 3.2).
+
+    BdNMC samples the off-shell three-body decay when its integrated rate exceeds 1.3 times
+    the on-shell two-body rate times BR(V -> chi chi), or when 2 m_chi >= 0.97 m_V; otherwise
+    it decays an on-shell V of mass m_V, isotropically.
+    """
+    if 2.0 * tb.m_chi >= 0.97 * tb.m_v or tb.m_v >= tb.m_meson:
+        return False
+    on = (
+        2.0 * tb.epsilon**2 * (1.0 - tb.m_v**2 / tb.m_meson**2) ** 3 * tb.gg_factor
+        * float(width_to_chi(tb.m_v, tb.alpha_d, tb.m_chi, tb.dirac)) / tb.gamma_v
+    )
+    return tb.branching_ratio() <= 1.3 * on
+
+
+__all__ = [
+    "MESONS",
+    "ThreeBody",
+    "br_to_chi",
+    "br_two_body",
+    "bdnmc_uses_on_shell",
+    "meson_gg_factor",
+    "meson_mass",
+    "three_body",
+]
