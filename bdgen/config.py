@@ -1,0 +1,421 @@
+"""Run cards: TOML files validated in one place into frozen dataclasses.
+
+A card has the sections ``[run]``, ``[beam]``, ``[model]``, ``[production]``, ``[detector]``,
+``[signal]`` and ``[compat]`` (documented key by key in the README and in :data:`SCHEMA`).
+No meaning depends on the order of lines.  Every error names the key path, the value and
+what is allowed, e.g. ``model.m_chi = -1: must be > 0``, and is raised before any work.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import resources
+from .errors import CardError, fmt_value
+
+# ---------------------------------------------------------------------------------------------
+# Schema: section -> key -> (kind, default, check, help).  ``kind`` is one of "float", "int",
+# "bool", "str", "list[str]", "table".  ``check`` returns an error fragment or None.
+# ---------------------------------------------------------------------------------------------
+
+Check = Callable[[Any], "str | None"]
+
+
+def _positive(v: Any) -> str | None:
+    return None if v > 0 else "must be > 0"
+
+
+def _non_negative(v: Any) -> str | None:
+    return None if v >= 0 else "must be >= 0"
+
+
+def _fraction(v: Any) -> str | None:
+    return None if 0 < v <= 1 else "must be in (0, 1]"
+
+
+def _precision(v: Any) -> str | None:
+    return None if 0 < v < 1 else "must be in (0, 1) (a relative error, e.g. 0.01)"
+
+
+def _one_of(*allowed: str) -> Check:
+    def check(v: Any) -> str | None:
+        return None if v in allowed else f"must be one of {list(allowed)}"
+
+    return check
+
+
+def _channels(v: Any) -> str | None:
+    if not v:
+        return "must name at least one channel"
+    bad = [c for c in v if c not in PRODUCTION_CHANNELS]
+    if bad:
+        return f"unknown channel {fmt_value(bad[0])}; allowed: {list(PRODUCTION_CHANNELS)}"
+    if len(set(v)) != len(v):
+        return "lists a channel twice"
+    return None
+
+
+PRODUCTION_CHANNELS = ("pi0", "eta")
+SIGNAL_CHANNELS = ("electron", "nucleon")
+
+_REQ = object()  # marker: the key is required
+
+SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
+    "run": {
+        "pot": ("float", _REQ, _positive, "protons on target"),
+        "events": ("int", None, _positive, "number of scattering events to write (or set precision)"),
+        "precision": ("float", None, _precision, "stop at this relative MC error of the signal"),
+        "seed": ("int", None, _non_negative, "random seed; omitted: fresh entropy, recorded in the output"),
+        "output": ("str", None, None, "output file (.root, .h5, .hdf5); -o overrides"),
+        "unweighted": ("bool", False, None, "write an unweighted sample (equal weights)"),
+        "chunk_size": ("int", 1_000_000, _positive, "trials (meson decays) per chunk"),
+        "max_trials": ("int", 10_000_000_000, _positive, "stop after this many trials in any case"),
+    },
+    "beam": {
+        "name": ("str", _REQ, None, "beam file in fluxes/"),
+        "pi0_per_pot": ("float", None, _positive, "override the beam file's pi0 per POT"),
+        "eta_per_pi0": ("float", None, _non_negative, "override the beam file's eta/pi0"),
+    },
+    "model": {
+        "name": ("str", "dark_photon", _one_of("dark_photon"), "the portal"),
+        "dm": ("str", "scalar", _one_of("scalar", "dirac"), "complex scalar or Dirac fermion chi"),
+        "m_chi": ("float", _REQ, _positive, "chi mass, GeV"),
+        "m_v": ("float", _REQ, _positive, "dark photon mass, GeV"),
+        "epsilon": ("float", _REQ, _positive, "kinetic mixing"),
+        "alpha_d": ("float", _REQ, _positive, "dark coupling g_D^2/(4 pi)"),
+    },
+    "production": {
+        "channels": ("list[str]", ["pi0", "eta"], _channels, "production channels"),
+    },
+    "detector": {
+        "name": ("str", None, None, "detector file in detectors/ (or give shape + material)"),
+        "shape": ("table", None, None, "inline shape (see detector files)"),
+        "material": ("table", None, None, "inline material (see detector files)"),
+    },
+    "signal": {
+        "channel": ("str", "nucleon", _one_of(*SIGNAL_CHANNELS), "electron or nucleon"),
+        "t_min": ("float", 0.0, _non_negative, "lowest recoil kinetic energy, GeV"),
+        "t_max": ("float", 1e9, _positive, "highest recoil kinetic energy, GeV"),
+        "efficiency": ("float", 1.0, _fraction, "detection efficiency multiplying every weight"),
+        "form_factors": ("str", "bba03", _one_of("bba03", "dipole"), "nucleon form factors"),
+    },
+    "compat": {
+        "bdnmc": ("bool", False, None, "reproduce BdNMC's conventions (PHYSICS.md section 8)"),
+    },
+}
+
+
+def _check_type(kind: str, value: Any, path: str) -> Any:
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CardError(f"{path} = {fmt_value(value)}: must be a number")
+        value = float(value)
+        if not math.isfinite(value):
+            raise CardError(f"{path} = {fmt_value(value)}: must be finite")
+        return value
+    if kind == "int":
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+            value = int(value)  # allow 1e6-style counts
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CardError(f"{path} = {fmt_value(value)}: must be an integer")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise CardError(f"{path} = {fmt_value(value)}: must be true or false")
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            raise CardError(f"{path} = {fmt_value(value)}: must be a string")
+        return value
+    if kind == "list[str]":
+        if not isinstance(value, list) or any(not isinstance(x, str) for x in value):
+            raise CardError(f"{path} = {fmt_value(value)}: must be a list of strings")
+        return tuple(value)
+    if kind == "table":
+        if not isinstance(value, dict):
+            raise CardError(f"{path} = {fmt_value(value)}: must be a table")
+        return value
+    raise AssertionError(kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# The resolved configuration
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    pot: float
+    events: int | None
+    precision: float | None
+    seed: int | None
+    output: str | None
+    unweighted: bool
+    chunk_size: int
+    max_trials: int
+
+
+@dataclass(frozen=True)
+class BeamConfig:
+    name: str
+    pi0_per_pot: float | None
+    eta_per_pi0: float | None
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    name: str
+    dm: str
+    m_chi: float
+    m_v: float
+    epsilon: float
+    alpha_d: float
+
+    @property
+    def dirac(self) -> bool:
+        return self.dm == "dirac"
+
+
+@dataclass(frozen=True)
+class ProductionConfig:
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    name: str | None
+    shape: dict[str, Any] | None
+    material: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class SignalConfig:
+    channel: str
+    t_min: float
+    t_max: float
+    efficiency: float
+    form_factors: str
+
+
+@dataclass(frozen=True)
+class CompatConfig:
+    bdnmc: bool
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated run card.  Build with :func:`load_card` or :func:`config_from_dict`."""
+
+    run: RunConfig
+    beam: BeamConfig
+    model: ModelParams
+    production: ProductionConfig
+    detector: DetectorConfig
+    signal: SignalConfig
+    compat: CompatConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved card as plain TOML-compatible data (None values dropped)."""
+
+        def clean(x: Any) -> Any:
+            if isinstance(x, dict):
+                return {k: clean(v) for k, v in x.items() if v is not None}
+            if isinstance(x, tuple):
+                return [clean(v) for v in x]
+            return x
+
+        return clean(asdict(self))  # type: ignore[no-any-return]
+
+
+_SECTIONS = {
+    "run": RunConfig,
+    "beam": BeamConfig,
+    "model": ModelParams,
+    "production": ProductionConfig,
+    "detector": DetectorConfig,
+    "signal": SignalConfig,
+    "compat": CompatConfig,
+}
+
+
+def config_from_dict(card: dict[str, Any]) -> Config:
+    """Validate a card given as nested dicts (as parsed from TOML).
+
+    Raises
+    ------
+    CardError
+        For unknown sections or keys, wrong types, out-of-range values, unknown beams,
+        detectors or channels, and inconsistent combinations.
+    """
+    if not isinstance(card, dict):
+        raise CardError("the card must be a TOML document with tables")
+    for section in card:
+        if section not in SCHEMA:
+            raise CardError(f"[{section}]: unknown section; allowed: {list(SCHEMA)}")
+    resolved: dict[str, Any] = {}
+    for section, keys in SCHEMA.items():
+        given = card.get(section, {})
+        if not isinstance(given, dict):
+            raise CardError(f"{section} = {fmt_value(given)}: must be a table [{section}]")
+        for key in given:
+            if key not in keys:
+                raise CardError(f"{section}.{key}: unknown key; allowed: {list(keys)}")
+        values: dict[str, Any] = {}
+        for key, (kind, default, check, _help) in keys.items():
+            path = f"{section}.{key}"
+            if key in given:
+                value = _check_type(kind, given[key], path)
+                if check is not None:
+                    problem = check(value)
+                    if problem:
+                        raise CardError(f"{path} = {fmt_value(given[key])}: {problem}")
+            elif default is _REQ:
+                raise CardError(f"{path} is missing (required: {_help})")
+            else:
+                value = copy.deepcopy(default)
+                if kind == "list[str]" and value is not None:
+                    value = tuple(value)
+            values[key] = value
+        resolved[section] = _SECTIONS[section](**values)
+    cfg = Config(**resolved)
+    _cross_checks(cfg)
+    return cfg
+
+
+def _cross_checks(cfg: Config) -> None:
+    run = cfg.run
+    if run.events is not None and run.precision is not None:
+        raise CardError(
+            f"run.events = {run.events} and run.precision = {run.precision}: give only one stopping rule"
+        )
+    if run.events is None and run.precision is None:
+        raise CardError("run.events or run.precision is missing: give one stopping rule")
+    sig = cfg.signal
+    if sig.t_min >= sig.t_max:
+        raise CardError(f"signal.t_min = {sig.t_min} >= signal.t_max = {sig.t_max}: need t_min < t_max")
+    det = cfg.detector
+    inline = det.shape is not None or det.material is not None
+    if det.name is not None and inline:
+        raise CardError("detector.name and detector.shape/material: give a detector name or an inline detector, not both")
+    if det.name is None and not (det.shape is not None and det.material is not None):
+        raise CardError("detector.name is missing (or give both detector.shape and detector.material)")
+    if det.name is not None and det.name not in resources.available(resources.detectors_dir()):
+        raise CardError(
+            f"detector.name = {fmt_value(det.name)}: unknown detector; "
+            f"available: {resources.available(resources.detectors_dir())}"
+        )
+    if cfg.beam.name not in resources.available(resources.beams_dir()):
+        raise CardError(
+            f"beam.name = {fmt_value(cfg.beam.name)}: unknown beam; "
+            f"available: {resources.available(resources.beams_dir())}"
+        )
+    if run.output is not None:
+        output_format(run.output, "run.output")
+
+
+def output_format(path: str | Path, key: str = "-o") -> str:
+    """``"root"`` or ``"hdf5"`` from the file suffix; CardError naming ``key`` otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".root":
+        return "root"
+    if suffix in (".h5", ".hdf5"):
+        return "hdf5"
+    raise CardError(f"{key} = {fmt_value(str(path))}: unknown output format; use a .root, .h5 or .hdf5 file")
+
+
+# ---------------------------------------------------------------------------------------------
+# Cards from files and overrides
+# ---------------------------------------------------------------------------------------------
+
+
+def read_card(path: str | Path) -> dict[str, Any]:
+    """Parse a card file into nested dicts (no validation)."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise CardError(f"card {str(p)!r}: no such file") from None
+    except IsADirectoryError:
+        raise CardError(f"card {str(p)!r}: is a directory, not a card file") from None
+    except PermissionError:
+        raise CardError(f"card {str(p)!r}: not readable (permission denied)") from None
+    except UnicodeDecodeError:
+        raise CardError(f"card {str(p)!r}: not a text (UTF-8 TOML) file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CardError(f"card {str(p)!r}: invalid TOML: {exc}") from None
+
+
+def builtin_card_path(name: str) -> Path:
+    """Path of the built-in card ``name`` (e.g. "miniboone")."""
+    path = resources.cards_dir() / f"{name}.toml"
+    if not path.is_file():
+        raise CardError(f"built-in card {name!r} not found; available: {resources.available(resources.cards_dir())}")
+    return path
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Split ``"a.b=value"`` into (["a", "b"], parsed value).
+
+    The value is read as a TOML value (numbers, booleans, quoted strings, arrays, inline
+    tables); a bare word that is not valid TOML is taken as a string.
+    """
+    if "=" not in item:
+        raise CardError(f"--set {item!r}: expected KEY=VALUE, e.g. model.m_v=0.03")
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    parts = key.split(".")
+    if len(parts) < 2 or any(not p for p in parts):
+        raise CardError(f"--set {item!r}: the key must be a dotted path such as model.m_v")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return parts, value
+
+
+def apply_overrides(card: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of ``card`` with ``--set`` overrides applied.
+
+    Setting ``run.events`` removes the card's ``run.precision`` and vice versa (an override
+    replaces the card's stopping rule), unless both are set by overrides.
+    """
+    out = copy.deepcopy(card)
+    set_keys = set()
+    for item in overrides:
+        parts, value = parse_override(item)
+        node = out
+        for p in parts[:-1]:
+            nxt = node.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                raise CardError(f"--set {item!r}: {'.'.join(parts[:-1])} is not a table")
+            node = nxt
+        node[parts[-1]] = value
+        set_keys.add(".".join(parts))
+    run = out.get("run")
+    if isinstance(run, dict):
+        if "run.events" in set_keys and "run.precision" not in set_keys:
+            run.pop("precision", None)
+        if "run.precision" in set_keys and "run.events" not in set_keys:
+            run.pop("events", None)
+    return out
+
+
+def load_card(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Read, override and validate a card.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        Card file; None means the built-in MiniBooNE card.
+    overrides : list of "key.path=value" strings, optional
+        Applied as by ``bdgen run --set``.
+    """
+    card = read_card(builtin_card_path("miniboone") if path is None else path)
+    return config_from_dict(apply_overrides(card, overrides or []))

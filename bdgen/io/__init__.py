@@ -1,0 +1,123 @@
+"""Output: ROOT (TTree via uproot) and HDF5 (h5py), written atomically.
+
+Only this package imports uproot and h5py.  Every writer writes to a temporary file in the
+destination directory and renames it into place when complete, so an interrupted run never
+leaves a file that looks complete, and an existing file is replaced only with
+``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ..config import output_format
+from ..errors import CardError
+
+if TYPE_CHECKING:
+    from ..pipeline import RunResult
+
+
+class OutputExistsError(FileExistsError):
+    """The output file exists and overwriting was not requested."""
+
+
+def check_writable(path: str | Path, *, overwrite: bool, key: str = "-o") -> Path:
+    """Validate an output path before any work: format, directory, existing file.
+
+    Raises
+    ------
+    CardError
+        Unknown suffix or missing directory.
+    OutputExistsError
+        The file exists and ``overwrite`` is False.
+    """
+    p = Path(path)
+    output_format(p, key)
+    if not p.parent.is_dir():
+        raise CardError(f"{key} = \"{p}\": directory {str(p.parent)!r} does not exist")
+    if p.exists() and not overwrite:
+        raise OutputExistsError(f"{key} = \"{p}\": file exists; use --overwrite to replace it")
+    if p.is_dir():
+        raise CardError(f"{key} = \"{p}\": is a directory")
+    return p
+
+
+@contextmanager
+def atomic_path(path: str | Path, *, overwrite: bool) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it to ``path`` on success.
+
+    On any exception (including KeyboardInterrupt) the temporary file is removed and the
+    destination is left untouched.
+    """
+    dest = Path(path)
+    if dest.exists() and not overwrite:
+        raise OutputExistsError(f"\"{dest}\": file exists; use --overwrite to replace it")
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent if str(dest.parent) else ".")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def metadata(result: "RunResult") -> dict[str, Any]:
+    """Provenance stored in every file: resolved config, seed, version, POT, estimate."""
+    s = result.summary
+    return {
+        "bdgen_version": s["version"],
+        "seed": s["seed"],
+        "pot": s["pot"],
+        "signal_events": s["signal_events"],
+        "signal_events_error": s["signal_events_error"],
+        "n_generated": s["n_generated"],
+        "unweighted": s["unweighted"],
+        "config": json.dumps(s["config"], sort_keys=True),
+        "summary": json.dumps(s, sort_keys=True, default=float),
+    }
+
+
+def write(result: "RunResult", path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the events and provenance of ``result`` to ``path`` (.root, .h5 or .hdf5).
+
+    Returns the path written.
+    """
+    p = Path(path)
+    fmt = output_format(p)
+    with atomic_path(p, overwrite=overwrite) as tmp:
+        if fmt == "root":
+            from .root import write_root
+
+            write_root(tmp, result)
+        else:
+            from .hdf5 import write_hdf5
+
+            write_hdf5(tmp, result)
+    return p
+
+
+def write_json(obj: Any, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``obj`` as indented JSON, atomically."""
+    p = Path(path)
+    with atomic_path(p, overwrite=overwrite) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=float) + "\n")
+    return p
+
+
+def read(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a bdgen file back: (events as dict of numpy arrays, metadata dict)."""
+    fmt = output_format(path, "path")
+    if fmt == "root":
+        from .root import read_root
+
+        return read_root(path)
+    from .hdf5 import read_hdf5
+
+    return read_hdf5(path)

@@ -1,0 +1,346 @@
+"""The event kernels: meson -> gamma V* -> gamma chi chibar -> detector, and chi scattering.
+
+Two jitted loops do all per-trial work:
+
+- :func:`produce` runs trials ``start .. start+n-1``.  A trial picks a production channel, samples
+  the meson's (p, theta, phi) from its spectrum (rejection from the envelope of
+  :mod:`bdgen.production.sanford_wang`), the V* mass^2 s from the tabulated three-body
+  distribution (:mod:`bdgen.physics.meson_decays`), the V* direction isotropically in the meson
+  rest frame and the chi direction in the V* rest frame with the angular distribution of a
+  transversely polarised V* (PHYSICS.md section 3.2: sin^2 for scalars,
+  (1 + cos^2) + (4 m_chi^2/s) sin^2 for Dirac fermions; isotropic under compat.bdnmc), then
+  intersects both chi with the detector.  Only chi that cross the detector are returned.
+- :func:`scatter` gives each crossing chi its interaction probability n sigma(E) L, summed over
+  the targets of the signal channel, and samples one scattering: the target (proportional to
+  n_i sigma_i), the recoil kinetic energy T from dsigma/dT in the window (rejection from the
+  envelope 1/D^2, D = m_V^2 + 2 M T, with an exact bound on the numerator, see
+  :func:`bdgen.physics.scattering.structure_x`), the azimuth, and the vertex uniformly along
+  the chord (exact to O(n sigma L) ~ 1e-15).
+
+Random numbers come from :func:`bdgen.rng.uniform2` keyed by (seed, trial, stage, draw), so
+every trial's result is independent of chunking.
+
+Shapes of the per-channel tables (``nc`` channels):
+    chan_cdf (nc,), m_meson (nc,), sw_params (nc, k, 9), sw_weights (nc, k), p_beam (nc,),
+    env_p (nc, np+1), env_t (nc, nt+1), env_bound (nc, np, nt), env_cdf (nc, np*nt),
+    s_u (nc, ns), s_cdf (nc, ns), s_mg (nc,), s_fixed (nc,) [>0: use s = s_fixed],
+    decay_mode (nc,) [0 isotropic, 1 scalar, 2 Dirac].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+from .geometry import intersect
+from .kinematics import boost, decay_two_body, rotate_to_axis, two_body_momentum, unit_from_angles
+from .physics.form_factors import sachs
+from .physics.scattering import sigma, structure_x
+from .production.sanford_wang import pick_cell, sw_density
+from .rng import STAGE_PRODUCTION, STAGE_SCATTER, uniform2
+
+TWO_PI = 2.0 * math.pi
+
+#: Columns of the hit table returned by :func:`produce` (float64, shape (n_hits, N_HIT_COLS)).
+HIT_COLS = (
+    "meson_E", "meson_px", "meson_py", "meson_pz",
+    "v_E", "v_px", "v_py", "v_pz",
+    "chi_E", "chi_px", "chi_py", "chi_pz",
+    "t_in", "t_out",
+)
+N_HIT_COLS = len(HIT_COLS)
+
+
+@jit
+def _interp_inverse(cdf, xs, u):  # type: ignore[no-untyped-def]
+    """x with piecewise-linear cdf(x) = u, for increasing cdf on nodes xs."""
+    i = pick_cell(cdf, u)
+    if i == 0:
+        return xs[0]
+    c0 = cdf[i - 1]
+    c1 = cdf[i]
+    f = (u - c0) / (c1 - c0) if c1 > c0 else 0.5
+    return xs[i - 1] + f * (xs[i] - xs[i - 1])
+
+
+@jit
+def _decay_cos(mode, r, k0, k1, trial, draw):  # type: ignore[no-untyped-def]
+    """Sample cos(theta) of chi in the V* frame; returns (cos, phi, next draw)."""
+    while True:
+        a, b = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+        draw += 1
+        c = 2.0 * a - 1.0
+        if mode == 0:
+            return c, TWO_PI * b, draw
+        if mode == 1:
+            acc = 1.0 - c * c
+        else:
+            acc = 0.5 * ((1.0 + r) + (1.0 - r) * c * c)
+        a2, b2 = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+        draw += 1
+        if a2 <= acc:
+            return c, TWO_PI * b2, draw
+
+
+@jit
+def produce(
+    k0, k1, start, n, chan_cdf, m_meson, sw_params, sw_weights, p_beam,
+    env_p, env_t, env_bound, env_cdf, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode,
+    m_chi, shape, out_trial, out_chi, out_chan, out_hit,
+):  # type: ignore[no-untyped-def]
+    """Run trials start..start+n-1 and record the chi that cross the detector.
+
+    Parameters
+    ----------
+    k0, k1 : uint64
+        RNG key.
+    start, n : int
+        First global trial index and number of trials.
+    (per-channel tables) : see the module docstring.
+    m_chi : float
+        chi mass, GeV.
+    shape : ndarray, shape (16,)
+        Packed detector shape (:meth:`bdgen.geometry.Shape.packed`).
+    out_trial, out_chi, out_chan : ndarray, shape (cap,)
+        Output: global trial index (int64), which chi (0 = chi, 1 = chibar; int8), channel (int8).
+    out_hit : ndarray, shape (cap, N_HIT_COLS)
+        Output: meson, V* and chi lab four-momenta (GeV) and entry/exit distances (m).
+
+    Returns
+    -------
+    n_hits : int
+        Number of rows written; if larger than ``cap`` the call must be repeated with more room.
+    trials_per_channel : ndarray, shape (nc,)
+    violations : int
+        Points where the meson density exceeded its envelope (should be 0).
+    """
+    cap = out_trial.shape[0]
+    nc = chan_cdf.shape[0]
+    per_chan = np.zeros(nc, dtype=np.int64)
+    n_hits = 0
+    violations = 0
+    n_p = env_bound.shape[1]
+    n_t = env_bound.shape[2]
+    for j in range(n):
+        trial = start + j
+        draw = 0
+        uc, _unused = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+        draw += 1
+        c = 0
+        while c < nc - 1 and chan_cdf[c] < uc:
+            c += 1
+        per_chan[c] += 1
+        # --- meson (p, theta) by rejection from the cell envelope
+        while True:
+            u_cell, u_acc = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+            u_p, u_t = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw + 1)
+            draw += 2
+            cell = pick_cell(env_cdf[c], u_cell)
+            ip = cell // n_t
+            it = cell - ip * n_t
+            p = env_p[c, ip] + u_p * (env_p[c, ip + 1] - env_p[c, ip])
+            th = env_t[c, it] + u_t * (env_t[c, it + 1] - env_t[c, it])
+            f = sw_density(p, th, sw_params[c], sw_weights[c], p_beam[c])
+            bnd = env_bound[c, ip, it]
+            if f > bnd:
+                violations += 1
+            if u_acc * bnd < f:
+                break
+        u_phi, u_s = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+        draw += 1
+        mm = m_meson[c]
+        phi = TWO_PI * u_phi
+        st = math.sin(th)
+        m_px = p * st * math.cos(phi)
+        m_py = p * st * math.sin(phi)
+        m_pz = p * math.cos(th)
+        m_e = math.sqrt(p * p + mm * mm)
+        # --- V* mass
+        if s_fixed[c] > 0.0:
+            s = s_fixed[c]
+        else:
+            u = _interp_inverse(s_cdf[c], s_u[c], u_s)
+            s = s_mv2 + s_mg[c] * math.tan(u)
+        mv = math.sqrt(s)
+        # --- V* direction in the meson rest frame (isotropic)
+        a, b = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+        draw += 1
+        nx, ny, nz = unit_from_angles(2.0 * a - 1.0, TWO_PI * b)
+        pv = two_body_momentum(mm, 0.0, mv)
+        ev = math.sqrt(pv * pv + s)
+        # --- chi direction in the V* frame about the V* flight axis
+        cth, cphi, draw = _decay_cos(decay_mode[c], 4.0 * m_chi * m_chi / s, k0, k1, trial, draw)
+        c1e, c1x, c1y, c1z = decay_two_body(ev, pv * nx, pv * ny, pv * nz, mv, m_chi, m_chi, cth, cphi)
+        c2e = ev - c1e
+        c2x = pv * nx - c1x
+        c2y = pv * ny - c1y
+        c2z = pv * nz - c1z
+        # --- to the lab
+        bx = m_px / m_e
+        by = m_py / m_e
+        bz = m_pz / m_e
+        v_e, v_x, v_y, v_z = boost(ev, pv * nx, pv * ny, pv * nz, bx, by, bz)
+        for k in range(2):
+            if k == 0:
+                e_, x_, y_, z_ = boost(c1e, c1x, c1y, c1z, bx, by, bz)
+            else:
+                e_, x_, y_, z_ = boost(c2e, c2x, c2y, c2z, bx, by, bz)
+            pp = math.sqrt(x_ * x_ + y_ * y_ + z_ * z_)
+            t_in, t_out = intersect(shape, 0.0, 0.0, 0.0, x_ / pp, y_ / pp, z_ / pp)
+            if t_out > t_in:
+                if n_hits < cap:
+                    out_trial[n_hits] = trial
+                    out_chi[n_hits] = k
+                    out_chan[n_hits] = c
+                    row = out_hit[n_hits]
+                    row[0] = m_e
+                    row[1] = m_px
+                    row[2] = m_py
+                    row[3] = m_pz
+                    row[4] = v_e
+                    row[5] = v_x
+                    row[6] = v_y
+                    row[7] = v_z
+                    row[8] = e_
+                    row[9] = x_
+                    row[10] = y_
+                    row[11] = z_
+                    row[12] = t_in
+                    row[13] = t_out
+                n_hits += 1
+    return n_hits, per_chan, violations
+
+
+#: Columns of the scatter table returned by :func:`scatter` (float64, shape (n, N_SCAT_COLS)).
+SCAT_COLS = (
+    "prob", "T",
+    "recoil_E", "recoil_px", "recoil_py", "recoil_pz",
+    "chi_out_E", "chi_out_px", "chi_out_py", "chi_out_pz",
+    "x", "y", "z", "t",
+)
+N_SCAT_COLS = len(SCAT_COLS)
+
+
+@jit
+def scatter(
+    k0, k1, trial, chi, hit, m_chi, m_v, coupling, dirac, t_lo, t_hi,
+    tg_mass, tg_density, tg_ff, tg_mu, tg_q2cut, tg_g2max, nodes, weights, c_m_per_ns, gev2_to_m2,
+    out, out_target,
+):  # type: ignore[no-untyped-def]
+    """Interaction probability and one sampled scattering for each crossing chi.
+
+    Parameters
+    ----------
+    trial, chi : ndarray, shape (m,)
+        Global trial index and chi index of each crossing (they key the random numbers).
+    hit : ndarray, shape (m, N_HIT_COLS)
+        Rows from :func:`produce`.
+    m_chi, m_v, coupling : float
+        Masses (GeV) and eps^2 alpha alpha_D.
+    dirac : bool
+    t_lo, t_hi : float
+        Recoil kinetic-energy window (GeV).
+    tg_* : ndarray, shape (nt,)
+        Targets: mass (GeV), number density (m^-3), form-factor model, magnetic moment,
+        form-factor Q^2 cut, and a bound on max(G_E^2, G_M^2) over Q^2.
+    nodes, weights : ndarray
+        Gauss-Legendre rule on [-1, 1].
+    c_m_per_ns, gev2_to_m2 : float
+        Speed of light (m/ns) and (hbar c)^2 in m^2 GeV^2.
+    out : ndarray, shape (m, N_SCAT_COLS)
+        Output; ``prob`` = sum_i n_i sigma_i L (dimensionless) is 0 where nothing can scatter.
+    out_target : ndarray, shape (m,)
+        Output: index of the struck target.
+
+    Returns
+    -------
+    violations : int
+        Sampled T where the rejection bound failed (should be 0).
+    """
+    nt = tg_mass.shape[0]
+    rates = np.zeros(nt)
+    violations = 0
+    for h in range(trial.shape[0]):
+        e = hit[h, 8]
+        px = hit[h, 9]
+        py = hit[h, 10]
+        pz = hit[h, 11]
+        length = hit[h, 13] - hit[h, 12]
+        total = 0.0
+        for i in range(nt):
+            sg = sigma(e, m_chi, m_v, coupling, tg_mass[i], dirac, tg_ff[i], tg_mu[i], tg_q2cut[i],
+                       t_lo, t_hi, nodes, weights)
+            rates[i] = tg_density[i] * sg * gev2_to_m2
+            total += rates[i]
+        row = out[h]
+        row[0] = total * length
+        if total <= 0.0:
+            for q in range(1, N_SCAT_COLS):
+                row[q] = 0.0
+            out_target[h] = -1
+            continue
+        stage = STAGE_SCATTER + chi[h]
+        draw = 0
+        a, b = uniform2(k0, k1, trial[h], stage, draw)
+        draw += 1
+        # target
+        acc = 0.0
+        it = nt - 1
+        for i in range(nt):
+            acc += rates[i]
+            if a * total <= acc:
+                it = i
+                break
+        out_target[h] = it
+        mt = tg_mass[it]
+        tmax = 2.0 * mt * (e * e - m_chi * m_chi) / (m_chi * m_chi + mt * mt + 2.0 * mt * e)
+        lo = max(t_lo, 0.0)
+        hi = min(t_hi, tmax)
+        mv2 = m_v * m_v
+        y_hi = 1.0 / (mv2 + 2.0 * mt * lo)
+        y_lo = 1.0 / (mv2 + 2.0 * mt * hi)
+        if dirac:
+            xb = tg_g2max[it] * ((2.0 * e - lo) ** 2 + 2.0 * hi * hi)
+        else:
+            xb = tg_g2max[it] * (2.0 * e - lo) ** 2
+        # T from (1/D^2) x X(T) by rejection
+        while True:
+            u1, u2 = uniform2(k0, k1, trial[h], stage, draw)
+            draw += 1
+            y = y_lo + u1 * (y_hi - y_lo)
+            t = (1.0 / y - mv2) / (2.0 * mt)
+            t = min(max(t, lo), hi)
+            ge, gm = sachs(tg_ff[it], 2.0 * mt * t, mt, tg_mu[it], tg_q2cut[it])
+            x = structure_x(e, t, m_chi, mt, dirac, ge, gm)
+            if x > xb:
+                violations += 1
+            if u2 * xb < x:
+                break
+        # recoil direction
+        p = math.sqrt(px * px + py * py + pz * pz)
+        pr = math.sqrt(t * t + 2.0 * mt * t)
+        pf2 = (e - t) ** 2 - m_chi * m_chi
+        cth = (p * p + pr * pr - pf2) / (2.0 * p * pr)
+        cth = min(1.0, max(-1.0, cth))
+        u3, u4 = uniform2(k0, k1, trial[h], stage, draw)
+        draw += 1
+        rx, ry, rz = unit_from_angles(cth, TWO_PI * u3)
+        rx, ry, rz = rotate_to_axis(rx, ry, rz, px / p, py / p, pz / p)
+        row[1] = t
+        row[2] = mt + t
+        row[3] = pr * rx
+        row[4] = pr * ry
+        row[5] = pr * rz
+        row[6] = e - t
+        row[7] = px - pr * rx
+        row[8] = py - pr * ry
+        row[9] = pz - pr * rz
+        # vertex uniformly along the chord; time of flight from the production point
+        d = hit[h, 12] + u4 * length
+        row[10] = d * px / p
+        row[11] = d * py / p
+        row[12] = d * pz / p
+        row[13] = d / (c_m_per_ns * p / e)
+    return violations

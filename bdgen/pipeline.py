@@ -1,0 +1,563 @@
+"""The run: configuration -> weighted (or unweighted) events and a summary.
+
+Estimator (PHYSICS.md section 5.5).  Each trial is one meson decay M -> gamma chi chibar of a
+production channel c chosen with probability q_c = Y_c BR_c / R, where Y_c is the meson yield
+per POT, BR_c = BR(M -> gamma chi chibar) and R = sum_c Y_c BR_c.  A chi crossing the detector
+scatters with probability P = sum_i n_i sigma_i(E) L.  The expected number of signal events is
+
+    N_sig = POT x R x efficiency x E[sum over the trial's two chi of P],
+
+estimated by the sample mean over N trials.  Each written event carries the weight
+POT R efficiency P / N, its expected number of events for the run's POT, so the weights sum to
+the estimate.  The MC error is the standard error of the mean over trials (the two chi of a
+trial are correlated and are summed before squaring).
+
+Stopping rules: ``run.precision`` runs whole chunks until the relative error is at most the
+target; ``run.events = K`` stops at the K-th event, counted chi by chi in trial order, and
+normalises by the number of chi examined up to it (2N for N trials), so exactly K events are
+written.  Both stopping rules bias the estimate by O(1/K) relative, far below its statistical
+error O(1/sqrt(K)).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import constants as C
+from .beams import Beam, load_beam
+from .config import PRODUCTION_CHANNELS, Config
+from .detectors import Detector, load_detector, parse_detector
+from .physics import form_factors as FF
+from .physics.meson_decays import bdnmc_uses_on_shell, three_body
+from .physics.scattering import GL_NODES, GL_WEIGHTS, e_min
+from .physics.widths import br_to_chi
+from .rng import STAGE_UNWEIGHT, key_from_seed, uniform2
+from ._version import __version__
+
+#: Stable integer codes of the production channels written to the output.
+CHANNEL_CODES = {name: i for i, name in enumerate(PRODUCTION_CHANNELS)}
+
+#: Trials after which a precision run with no event at all gives up.
+NO_EVENT_LIMIT = 20_000_000
+
+
+@dataclass(frozen=True)
+class ChannelSetup:
+    """One production channel of a run."""
+
+    name: str
+    pdg: int
+    mass: float
+    per_pot: float
+    branching_ratio: float
+    on_shell: bool
+    closed_reason: str | None
+
+    @property
+    def rate(self) -> float:
+        """chi pairs per POT from this channel: Y_c BR_c."""
+        return self.per_pot * self.branching_ratio
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    pdg: int
+    mass: float
+    density: float
+    ff_model: int
+    mu: float
+    q2_cut: float
+
+
+@dataclass
+class RunSetup:
+    """Everything derived from the configuration before the first trial."""
+
+    config: Config
+    beam: Beam
+    detector: Detector
+    channels: list[ChannelSetup]
+    targets: list[Target]
+    tables: dict[str, Any]
+    t_window: tuple[float, float]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def open_channels(self) -> list[ChannelSetup]:
+        return [c for c in self.channels if c.closed_reason is None]
+
+    @property
+    def rate(self) -> float:
+        return sum(c.rate for c in self.open_channels)
+
+
+def _resolve_detector(cfg: Config) -> Detector:
+    if cfg.detector.name is not None:
+        return load_detector(cfg.detector.name)
+    return parse_detector({"shape": cfg.detector.shape, "material": cfg.detector.material}, "inline", "detector")
+
+
+def _targets(cfg: Config, det: Detector) -> list[Target]:
+    bdnmc = cfg.compat.bdnmc
+    q2_cut = 10.0 if bdnmc else math.inf
+    if cfg.signal.channel == "electron":
+        m_e = C.BDNMC["m_e"] if bdnmc else C.M_E
+        return [Target("electron", C.PDG_ELECTRON, m_e, det.material.electron_density, FF.POINT, 1.0, math.inf)]
+    dip = cfg.signal.form_factors == "dipole" and not bdnmc
+    m_p = C.BDNMC["m_p"] if bdnmc else C.M_P
+    m_n = C.BDNMC["m_n"] if bdnmc else C.M_N
+    mu_p = C.BDNMC["mu_p"] if bdnmc else C.MU_P
+    mu_n = C.BDNMC["mu_n"] if bdnmc else C.MU_N
+    return [
+        Target("proton", C.PDG_PROTON, m_p, det.material.proton_density,
+               FF.DIPOLE_P if dip else FF.BBA03_P, mu_p, q2_cut),
+        Target("neutron", C.PDG_NEUTRON, m_n, det.material.neutron_density,
+               FF.DIPOLE_N if dip else FF.BBA03_N, mu_n, q2_cut),
+    ]
+
+
+def _g2max(t: Target, q2_hi: float) -> float:
+    """Bound on max(G_E^2, G_M^2) over 0 <= Q^2 <= q2_hi (dense scan, 2% margin)."""
+    if t.ff_model == FF.POINT:
+        return 1.0
+    q2 = np.concatenate([[0.0], np.geomspace(1e-6, max(q2_hi, 1e-5), 4000)])
+    best = 0.0
+    for q in q2:
+        ge, gm = FF.sachs(t.ff_model, q, t.mass, t.mu, t.q2_cut)
+        best = max(best, ge * ge, gm * gm)
+    return 1.02 * best
+
+
+def prepare(cfg: Config) -> RunSetup:
+    """Load the beam and detector and build every table the kernels need.
+
+    Raises
+    ------
+    CardError
+        For problems only visible in the beam or detector files.
+    """
+    beam = load_beam(cfg.beam.name, pi0_per_pot=cfg.beam.pi0_per_pot, eta_per_pi0=cfg.beam.eta_per_pi0)
+    det = _resolve_detector(cfg)
+    m = cfg.model
+    bdnmc = cfg.compat.bdnmc
+    notes: list[str] = []
+    channels: list[ChannelSetup] = []
+    spectra = []
+    s_tables = []
+    for name in cfg.production.channels:
+        if name not in beam.mesons:
+            channels.append(ChannelSetup(name, 0, 0.0, 0.0, 0.0, False, f"beam {beam.name!r} has no {name} source"))
+            continue
+        src = beam.mesons[name]
+        tb = three_body(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
+        pdg = C.PDG_PI0 if name == "pi0" else C.PDG_ETA
+        reason = None
+        if not tb.open:
+            reason = f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {tb.m_meson:.6g} GeV"
+        elif src.per_pot <= 0:
+            reason = f"{name} yield per POT is 0"
+        br = tb.branching_ratio() if reason is None else 0.0
+        on_shell = bool(bdnmc and reason is None and bdnmc_uses_on_shell(tb))
+        channels.append(ChannelSetup(name, pdg, tb.m_meson, src.per_pot, br, on_shell, reason))
+        if reason is None:
+            spectra.append(src.spectrum)
+            s_tables.append((tb, on_shell))
+    targets = _targets(cfg, det)
+    t_lo, t_hi = cfg.signal.t_min, cfg.signal.t_max
+    if bdnmc and cfg.signal.channel == "electron":
+        # BdNMC cuts on the electron's total energy (PHYSICS.md section 8, item 13).
+        t_lo, t_hi = max(t_lo - targets[0].mass, 0.0), t_hi - targets[0].mass
+    setup = RunSetup(cfg, beam, det, channels, targets, {}, (t_lo, t_hi), notes)
+    if setup.open_channels:
+        setup.tables = _tables(setup, spectra, s_tables)
+    # the highest chi energy is below the beam momentum: a window out of reach is closed
+    e_need = min(e_min(t_lo, m.m_chi, t.mass) for t in targets)
+    if e_need >= beam.proton_momentum:
+        notes.append(
+            f"signal window closed: recoils above t_min = {t_lo} GeV need E_chi >= {e_need:.4g} GeV, "
+            f"above the beam momentum {beam.proton_momentum} GeV/c"
+        )
+    return setup
+
+
+def _tables(setup: RunSetup, spectra: list[Any], s_tables: list[Any]) -> dict[str, Any]:
+    cfg = setup.config
+    m = cfg.model
+    open_ch = setup.open_channels
+    nc = len(open_ch)
+    rates = np.array([c.rate for c in open_ch])
+    envs = [sp.envelope() for sp in spectra]
+    kmax = max(sp.params.shape[0] for sp in spectra)
+    sw_params = np.zeros((nc, kmax, 9))
+    sw_weights = np.zeros((nc, kmax))
+    for i, sp in enumerate(spectra):
+        sw_params[i, : sp.params.shape[0]] = sp.params
+        sw_params[i, sp.params.shape[0]:, 8] = 0.0
+        sw_weights[i, : sp.params.shape[0]] = sp.weights
+    ns = 4097
+    s_u = np.zeros((nc, ns))
+    s_cdf = np.zeros((nc, ns))
+    s_mg = np.zeros(nc)
+    s_fixed = np.zeros(nc)
+    decay_mode = np.zeros(nc, dtype=np.int64)
+    for i, (tb, on_shell) in enumerate(s_tables):
+        s_u[i], s_cdf[i] = tb.s_table(ns)
+        s_mg[i] = tb.mg
+        if on_shell:
+            s_fixed[i] = m.m_v**2
+        if cfg.compat.bdnmc and on_shell:
+            decay_mode[i] = 0
+        else:
+            decay_mode[i] = 2 if m.dirac else 1
+    q2_hi = 2.0 * max(t.mass for t in setup.targets) * min(cfg.signal.t_max, 2.0 * setup.beam.proton_momentum)
+    tg = setup.targets
+    return {
+        "chan_cdf": np.cumsum(rates) / rates.sum(),
+        "m_meson": np.array([c.mass for c in open_ch]),
+        "sw_params": sw_params,
+        "sw_weights": sw_weights,
+        "p_beam": np.array([sp.p_beam for sp in spectra]),
+        "env_p": np.array([e.p_edges for e in envs]),
+        "env_t": np.array([e.theta_edges for e in envs]),
+        "env_bound": np.array([e.bound for e in envs]),
+        "env_cdf": np.array([e.cdf for e in envs]),
+        "s_u": s_u,
+        "s_cdf": s_cdf,
+        "s_mv2": m.m_v**2,
+        "s_mg": s_mg,
+        "s_fixed": s_fixed,
+        "decay_mode": decay_mode,
+        "shape": setup.detector.shape.packed(),
+        "tg_mass": np.array([t.mass for t in tg]),
+        "tg_density": np.array([t.density for t in tg]),
+        "tg_ff": np.array([t.ff_model for t in tg], dtype=np.int64),
+        "tg_mu": np.array([t.mu for t in tg]),
+        "tg_q2cut": np.array([t.q2_cut for t in tg]),
+        "tg_g2max": np.array([_g2max(t, q2_hi) for t in tg]),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """Events and summary of a run.
+
+    Attributes
+    ----------
+    events : dict of str -> ndarray, each of shape (n_events,)
+        Per-event columns (see :data:`EVENT_COLUMNS` and the README).
+    summary : dict
+        Run summary (the JSON of ``--summary``).
+    config : Config
+    """
+
+    events: dict[str, np.ndarray]
+    summary: dict[str, Any]
+    config: Config
+
+    def __len__(self) -> int:
+        return int(self.events["weight"].shape[0])
+
+    def to_awkward(self) -> Any:
+        """The events as an awkward Array of records."""
+        import awkward as ak
+
+        return ak.zip(self.events, depth_limit=1)
+
+
+#: Output columns, their dtypes and descriptions (units: GeV, m, ns).
+EVENT_COLUMNS: dict[str, tuple[str, str]] = {
+    "event_id": ("i8", "sequential event number in the file"),
+    "trial": ("i8", "global trial (meson decay) index; with chi_index identifies the event for any chunking"),
+    "chi_index": ("i1", "0 for chi, 1 for chibar of the trial's pair"),
+    "weight": ("f8", "expected number of such events for the run's POT"),
+    "channel": ("i4", "production channel code (0 pi0, 1 eta)"),
+    "parent_pdg": ("i4", "PDG code of the decaying meson"),
+    "parent_E": ("f8", "meson energy, GeV"), "parent_px": ("f8", "GeV"), "parent_py": ("f8", "GeV"),
+    "parent_pz": ("f8", "GeV"),
+    "v_E": ("f8", "V* (chi chibar system) energy, GeV"), "v_px": ("f8", "GeV"), "v_py": ("f8", "GeV"),
+    "v_pz": ("f8", "GeV"),
+    "chi_pdg": ("i4", "PDG code of the incoming chi (51/-51 scalar, 52/-52 Dirac)"),
+    "chi_E": ("f8", "incoming chi energy, GeV"), "chi_px": ("f8", "GeV"), "chi_py": ("f8", "GeV"),
+    "chi_pz": ("f8", "GeV"),
+    "x": ("f8", "interaction vertex, m"), "y": ("f8", "m"), "z": ("f8", "m"),
+    "t": ("f8", "time of flight from the production point to the vertex, ns"),
+    "recoil_pdg": ("i4", "PDG code of the recoiling target (11, 2212, 2112)"),
+    "recoil_T": ("f8", "recoil kinetic energy, GeV"),
+    "recoil_E": ("f8", "recoil energy, GeV"), "recoil_px": ("f8", "GeV"), "recoil_py": ("f8", "GeV"),
+    "recoil_pz": ("f8", "GeV"),
+    "chi_out_E": ("f8", "outgoing chi energy, GeV"), "chi_out_px": ("f8", "GeV"), "chi_out_py": ("f8", "GeV"),
+    "chi_out_pz": ("f8", "GeV"),
+}
+
+
+class _Accumulator:
+    """Events of the trials processed so far, in trial order."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+        self.n = 0
+        self.sum_prob = 0.0
+        self.trial_sums: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, part: dict[str, np.ndarray]) -> None:
+        self.parts.append(part)
+        self.n += part["prob"].shape[0]
+
+    def merged(self) -> dict[str, np.ndarray]:
+        if not self.parts:
+            return {}
+        return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
+
+
+def _trial_stats(trial: np.ndarray, chan: np.ndarray, prob: np.ndarray, nc: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel: sum over trials of a_j and of a_j^2, a_j = sum of prob in trial j."""
+    s1 = np.zeros(nc)
+    s2 = np.zeros(nc)
+    if trial.size == 0:
+        return s1, s2
+    starts = np.flatnonzero(np.r_[True, trial[1:] != trial[:-1]])
+    a = np.add.reduceat(prob, starts)
+    c = chan[starts]
+    np.add.at(s1, c, a)
+    np.add.at(s2, c, a * a)
+    return s1, s2
+
+
+def _estimate(s1: np.ndarray, s2: np.ndarray, n: float, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and its standard error per channel, times ``scale``."""
+    if n <= 1:
+        return np.zeros_like(s1), np.zeros_like(s1)
+    mean = s1 / n
+    var = np.maximum(s2 / n - mean * mean, 0.0) / (n - 1)
+    return scale * mean, scale * np.sqrt(var)
+
+
+ProgressFn = Callable[[dict[str, Any]], None]
+
+
+def generate(
+    config: Config,
+    *,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    progress: ProgressFn | None = None,
+) -> RunResult:
+    """Generate the events of a run.
+
+    Parameters
+    ----------
+    config : Config
+        A validated card (:func:`bdgen.load_card`).
+    seed : int, optional
+        Overrides ``run.seed``; if both are None fresh entropy is used (and recorded).
+    chunk_size : int, optional
+        Trials per chunk (overrides ``run.chunk_size``); results do not depend on it, except
+        that a precision run checks its stopping rule once per chunk.
+    progress : callable, optional
+        Called after each chunk with a dict (trials, events, relative_error, target).
+
+    Returns
+    -------
+    RunResult
+    """
+    from .kernels import N_HIT_COLS, N_SCAT_COLS, produce, scatter
+
+    t_start = time.perf_counter()
+    setup = prepare(config)
+    cfg = setup.config
+    run = cfg.run
+    m = cfg.model
+    seed_in = seed if seed is not None else run.seed
+    k0, k1, seed_used = key_from_seed(seed_in)
+    chunk = int(chunk_size or run.chunk_size)
+    open_ch = setup.open_channels
+    nc = len(open_ch)
+    scale = run.pot * setup.rate * cfg.signal.efficiency
+    coupling = m.epsilon**2 * C.ALPHA * m.alpha_d
+    tb = setup.tables
+    notes = list(setup.notes)
+    acc = _Accumulator()
+    s1 = np.zeros(max(nc, 1))
+    s2 = np.zeros(max(nc, 1))
+    n_trials = 0
+    n_cross = 0
+    per_chan_trials = np.zeros(max(nc, 1), dtype=np.int64)
+    violations = 0
+    n_eff: float = 0.0
+    closed = nc == 0 or any("signal window closed" in n for n in notes)
+    if nc == 0:
+        reasons = "; ".join(f"{c.name}: {c.closed_reason}" for c in setup.channels)
+        notes.append(f"no open production channel ({reasons})")
+    target_k = run.events
+    while not closed:
+        n = min(chunk, run.max_trials - n_trials)
+        cap = max(1024, int(n * 0.01))
+        while True:
+            o_trial = np.empty(cap, dtype=np.int64)
+            o_chi = np.empty(cap, dtype=np.int8)
+            o_chan = np.empty(cap, dtype=np.int8)
+            o_hit = np.empty((cap, N_HIT_COLS))
+            n_hits, pc, viol = produce(
+                k0, k1, n_trials, n, tb["chan_cdf"], tb["m_meson"], tb["sw_params"], tb["sw_weights"],
+                tb["p_beam"], tb["env_p"], tb["env_t"], tb["env_bound"], tb["env_cdf"], tb["s_u"], tb["s_cdf"],
+                tb["s_mv2"], tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m.m_chi, tb["shape"],
+                o_trial, o_chi, o_chan, o_hit,
+            )
+            if n_hits <= cap:
+                break
+            cap = n_hits
+        violations += viol
+        per_chan_trials[:nc] += pc
+        o_trial, o_chi, o_chan, o_hit = o_trial[:n_hits], o_chi[:n_hits], o_chan[:n_hits], o_hit[:n_hits]
+        n_cross += n_hits
+        sc = np.empty((n_hits, N_SCAT_COLS))
+        o_target = np.empty(n_hits, dtype=np.int64)
+        violations += scatter(
+            k0, k1, o_trial, o_chi.astype(np.int64), o_hit, m.m_chi, m.m_v, coupling, m.dirac,
+            setup.t_window[0], setup.t_window[1], tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"],
+            tb["tg_q2cut"], tb["tg_g2max"], GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target,
+        )
+        keep = sc[:, 0] > 0.0
+        part = {
+            "trial": o_trial[keep], "chi": o_chi[keep], "chan": o_chan[keep], "hit": o_hit[keep],
+            "scat": sc[keep], "target": o_target[keep], "prob": sc[keep, 0],
+        }
+        acc.add(part)
+        n_trials += n
+        if target_k is not None and acc.n >= target_k:
+            ev = acc.merged()
+            k = target_k - 1
+            n_chi_seen = 2 * int(ev["trial"][k]) + int(ev["chi"][k]) + 1
+            for key in ev:
+                ev[key] = ev[key][:target_k]
+            acc.parts = [ev]
+            acc.n = target_k
+            n_eff = 0.5 * n_chi_seen
+            s1, s2 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64), ev["prob"], nc)
+            break
+        a1, a2 = _trial_stats(part["trial"], part["chan"].astype(np.int64), part["prob"], nc)
+        s1 += a1
+        s2 += a2
+        n_eff = float(n_trials)
+        est, err = _estimate(s1.sum(keepdims=True), s2.sum(keepdims=True), n_eff, scale)
+        rel = float(err[0] / est[0]) if est[0] > 0 else math.inf
+        if progress is not None:
+            progress({"trials": n_trials, "events": acc.n, "relative_error": rel,
+                      "precision": run.precision, "target_events": target_k})
+        if run.precision is not None and acc.n > 0 and rel <= run.precision:
+            break
+        if n_trials >= run.max_trials:
+            notes.append(f"stopped at run.max_trials = {run.max_trials} before reaching the stopping rule")
+            break
+        if acc.n == 0 and n_trials >= NO_EVENT_LIMIT:
+            notes.append(f"no event in {n_trials} trials: the signal is below "
+                         f"{2.303 * scale / n_trials:.3g} events (90% CL)")
+            break
+    if violations:
+        notes.append(f"{violations} sampled points exceeded their rejection bound (sampling slightly biased)")
+    events_raw = acc.merged()
+    est_c, err_c = _estimate(s1, s2, n_eff, scale)
+    est_tot, err_tot = _estimate(s1.sum(keepdims=True), s2.sum(keepdims=True), n_eff, scale)
+    signal = float(est_tot[0]) if nc else 0.0
+    signal_err = float(err_tot[0]) if nc else 0.0
+    weights = events_raw["prob"] * (scale / n_eff) if events_raw else np.zeros(0)
+    selection = np.arange(weights.shape[0])
+    if run.unweighted and weights.size:
+        wmax = float(weights.max())
+        u = np.array([uniform2(k0, k1, int(t), STAGE_UNWEIGHT, int(c))[0]
+                      for t, c in zip(events_raw["trial"], events_raw["chi"])])
+        selection = np.flatnonzero(u * wmax < weights)
+        if target_k is not None:
+            selection = selection[:target_k]
+            if selection.size < target_k:
+                notes.append(f"unweighting kept {selection.size} of the requested {target_k} events")
+        weights = np.full(selection.size, signal / max(selection.size, 1))
+    else:
+        weights = weights[selection]
+    events = _event_columns(events_raw, selection, weights, setup) if events_raw else _empty_events()
+    channels_summary = []
+    for i, ch in enumerate(setup.channels):
+        entry: dict[str, Any] = {
+            "production": ch.name,
+            "signal": cfg.signal.channel,
+            "branching_ratio": ch.branching_ratio,
+            "mesons_per_pot": ch.per_pot,
+            "mediators_produced": run.pot * ch.rate,
+            "events": 0.0,
+            "error": 0.0,
+        }
+        if ch.closed_reason is not None:
+            entry["closed"] = ch.closed_reason
+        else:
+            j = open_ch.index(ch)
+            entry["events"] = float(est_c[j])
+            entry["error"] = float(err_c[j])
+        channels_summary.append(entry)
+    wall = time.perf_counter() - t_start
+    summary = {
+        "signal_events": signal,
+        "signal_events_error": signal_err,
+        "relative_error": signal_err / signal if signal > 0 else None,
+        "geometric_acceptance": n_cross / (2.0 * n_trials) if n_trials else 0.0,
+        "mediators_produced": run.pot * setup.rate,
+        "channels": channels_summary,
+        "n_generated": int(n_trials),
+        "n_events": int(len(events["weight"])),
+        "unweighted": run.unweighted,
+        "pot": run.pot,
+        "wall_seconds": wall,
+        "seed": seed_used,
+        "version": __version__,
+        "compat_bdnmc": cfg.compat.bdnmc,
+        "notes": notes,
+        "config": cfg.to_dict(),
+    }
+    return RunResult(events=events, summary=summary, config=cfg)
+
+
+def _empty_events() -> dict[str, np.ndarray]:
+    return {k: np.zeros(0, dtype=dt) for k, (dt, _) in EVENT_COLUMNS.items()}
+
+
+def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarray, setup: RunSetup) -> dict[str, np.ndarray]:
+    from .kernels import HIT_COLS, SCAT_COLS
+
+    hit = ev["hit"][sel]
+    sc = ev["scat"][sel]
+    h = {name: hit[:, i] for i, name in enumerate(HIT_COLS)}
+    s = {name: sc[:, i] for i, name in enumerate(SCAT_COLS)}
+    open_ch = setup.open_channels
+    chan_local = ev["chan"][sel].astype(np.int64)
+    code = np.array([CHANNEL_CODES[c.name] for c in open_ch], dtype=np.int32)
+    pdg = np.array([c.pdg for c in open_ch], dtype=np.int32)
+    tg_pdg = np.array([t.pdg for t in setup.targets], dtype=np.int32)
+    chi_code = C.PDG_CHI_DIRAC if setup.config.model.dirac else C.PDG_CHI_SCALAR
+    chi_idx = ev["chi"][sel].astype(np.int8)
+    out = {
+        "event_id": np.arange(sel.size, dtype=np.int64),
+        "trial": ev["trial"][sel].astype(np.int64),
+        "chi_index": chi_idx,
+        "weight": np.asarray(weights, dtype=np.float64),
+        "channel": code[chan_local],
+        "parent_pdg": pdg[chan_local],
+        "parent_E": h["meson_E"], "parent_px": h["meson_px"], "parent_py": h["meson_py"], "parent_pz": h["meson_pz"],
+        "v_E": h["v_E"], "v_px": h["v_px"], "v_py": h["v_py"], "v_pz": h["v_pz"],
+        "chi_pdg": np.where(chi_idx == 0, chi_code, -chi_code).astype(np.int32),
+        "chi_E": h["chi_E"], "chi_px": h["chi_px"], "chi_py": h["chi_py"], "chi_pz": h["chi_pz"],
+        "x": s["x"], "y": s["y"], "z": s["z"], "t": s["t"],
+        "recoil_pdg": tg_pdg[ev["target"][sel]],
+        "recoil_T": s["T"],
+        "recoil_E": s["recoil_E"], "recoil_px": s["recoil_px"], "recoil_py": s["recoil_py"], "recoil_pz": s["recoil_pz"],
+        "chi_out_E": s["chi_out_E"], "chi_out_px": s["chi_out_px"], "chi_out_py": s["chi_out_py"],
+        "chi_out_pz": s["chi_out_pz"],
+    }
+    return {k: np.ascontiguousarray(out[k], dtype=EVENT_COLUMNS[k][0]) for k in EVENT_COLUMNS}

@@ -1,0 +1,1 @@
+"""Meson production: beam files and meson spectrum models."""
