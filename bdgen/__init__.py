@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .pipeline import RunResult, generate
     from .io import write
 
-__all__ = ["CardError", "Config", "RunResult", "__version__", "generate", "load_card", "write"]
+__all__ = ["CardError", "Config", "RunResult", "__version__", "generate", "io", "load_card", "write"]
 
 
 def __getattr__(name: str) -> Any:
@@ -36,4 +36,8 @@ def __getattr__(name: str) -> Any:
         from .io import write
 
         return write
+    if name == "io":
+        import importlib
+
+        return importlib.import_module(".io", __name__)
     raise AttributeError(f"module 'bdgen' has no attribute {name!r}")
