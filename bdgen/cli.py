@@ -76,16 +76,18 @@ def _run(args: argparse.Namespace) -> int:
     from . import io
     from .config import load_card
 
+    from .rng import SEED_LIMIT
+
+    if args.seed is not None and not 0 <= args.seed < SEED_LIMIT:
+        raise CardError(f"--seed = {args.seed}: must be an integer with seed >= 0 and seed < 2**63")
     cfg = load_card(args.card, args.overrides)
     out = args.output or cfg.run.output
     if out is not None:
         io.check_writable(out, overwrite=args.overwrite, key="-o" if args.output else "run.output")
     if args.summary:
-        io.check_writable(args.summary, overwrite=args.overwrite, key="--summary") if Path(args.summary).suffix != ".json" else None
-        if Path(args.summary).exists() and not args.overwrite:
-            raise io.OutputExistsError(f"--summary = \"{args.summary}\": file exists; use --overwrite to replace it")
-        if not Path(args.summary).parent.is_dir():
-            raise CardError(f"--summary = \"{args.summary}\": directory does not exist")
+        io.check_writable(args.summary, overwrite=args.overwrite, key="--summary", events_file=False)
+        if out is not None and Path(args.summary).resolve() == Path(out).resolve():
+            raise CardError(f"--summary = \"{args.summary}\": the same file as the event output")
 
     from .pipeline import generate, prepare
 

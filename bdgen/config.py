@@ -34,6 +34,10 @@ def _non_negative(v: Any) -> str | None:
     return None if v >= 0 else "must be >= 0"
 
 
+def _seed(v: Any) -> str | None:
+    return None if 0 <= v < 2**63 else "must be an integer with seed >= 0 and seed < 2**63"
+
+
 def _fraction(v: Any) -> str | None:
     return None if 0 < v <= 1 else "must be in (0, 1]"
 
@@ -70,7 +74,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "pot": ("float", _REQ, _positive, "protons on target"),
         "events": ("int", None, _positive, "number of scattering events to write (or set precision)"),
         "precision": ("float", None, _precision, "stop at this relative MC error of the signal"),
-        "seed": ("int", None, _non_negative, "random seed; omitted: fresh entropy, recorded in the output"),
+        "seed": ("int", None, _seed, "random seed; omitted: fresh entropy, recorded in the output"),
         "output": ("str", None, None, "output file (.root, .h5, .hdf5); -o overrides"),
         "unweighted": ("bool", False, None, "write an unweighted sample (equal weights)"),
         "chunk_size": ("int", 1_000_000, _positive, "trials (meson decays) per chunk"),
@@ -264,7 +268,9 @@ def config_from_dict(card: dict[str, Any]) -> Config:
             raise CardError(f"{section} = {fmt_value(given)}: must be a table [{section}]")
         for key in given:
             if key not in keys:
-                raise CardError(f"{section}.{key}: unknown key; allowed: {list(keys)}")
+                raise CardError(
+                    f"{section}.{key} = {fmt_value(given[key])}: unknown key; allowed: {list(keys)}"
+                )
         values: dict[str, Any] = {}
         for key, (kind, default, check, _help) in keys.items():
             path = f"{section}.{key}"

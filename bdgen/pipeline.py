@@ -36,7 +36,7 @@ from .physics import form_factors as FF
 from .physics.meson_decays import bdnmc_uses_on_shell, three_body
 from .physics.scattering import GL_NODES, GL_WEIGHTS, e_min
 from .physics.widths import br_to_chi
-from .rng import STAGE_UNWEIGHT, key_from_seed, uniform2
+from .rng import STAGE_UNWEIGHT, key_from_seed, uniforms_for
 from ._version import __version__
 
 #: Stable integer codes of the production channels written to the output.
@@ -398,6 +398,7 @@ def generate(
         reasons = "; ".join(f"{c.name}: {c.closed_reason}" for c in setup.channels)
         notes.append(f"no open production channel ({reasons})")
     target_k = run.events
+    wmax_used: float | None = None
     while not closed:
         n = min(chunk, run.max_trials - n_trials)
         cap = max(1024, int(n * 0.01))
@@ -431,19 +432,31 @@ def generate(
             "trial": o_trial[keep], "chi": o_chi[keep], "chan": o_chan[keep], "hit": o_hit[keep],
             "scat": sc[keep], "target": o_target[keep], "prob": sc[keep, 0],
         }
+        part["u_unw"] = uniforms_for(k0, k1, part["trial"], STAGE_UNWEIGHT, part["chi"].astype(np.int64))
         acc.add(part)
         n_trials += n
-        if target_k is not None and acc.n >= target_k:
-            ev = acc.merged()
-            k = target_k - 1
-            n_chi_seen = 2 * int(ev["trial"][k]) + int(ev["chi"][k]) + 1
-            for key in ev:
-                ev[key] = ev[key][:target_k]
-            acc.parts = [ev]
-            acc.n = target_k
-            n_eff = 0.5 * n_chi_seen
-            s1, s2 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64), ev["prob"], nc)
-            break
+        if target_k is not None:
+            ev = acc.merged() if acc.n >= target_k else {}
+            cut = -1
+            if ev and run.unweighted:
+                wmax_used = float(ev["prob"].max())
+                accepted = np.flatnonzero(ev["u_unw"] * wmax_used < ev["prob"])
+                if accepted.size >= target_k:
+                    cut = int(accepted[target_k - 1])
+            elif ev:
+                cut = target_k - 1
+            if cut >= 0:
+                n_chi_seen = 2 * int(ev["trial"][cut]) + int(ev["chi"][cut]) + 1
+                for key in ev:
+                    ev[key] = ev[key][: cut + 1]
+                acc.parts = [ev]
+                acc.n = cut + 1
+                n_eff = 0.5 * n_chi_seen
+                s1, s2 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64), ev["prob"], nc)
+                if progress is not None:
+                    progress({"trials": n_trials, "events": target_k, "relative_error": math.nan,
+                              "precision": run.precision, "target_events": target_k})
+                break
         a1, a2 = _trial_stats(part["trial"], part["chan"].astype(np.int64), part["prob"], nc)
         s1 += a1
         s2 += a2
@@ -472,14 +485,13 @@ def generate(
     weights = events_raw["prob"] * (scale / n_eff) if events_raw else np.zeros(0)
     selection = np.arange(weights.shape[0])
     if run.unweighted and weights.size:
-        wmax = float(weights.max())
-        u = np.array([uniform2(k0, k1, int(t), STAGE_UNWEIGHT, int(c))[0]
-                      for t, c in zip(events_raw["trial"], events_raw["chi"])])
-        selection = np.flatnonzero(u * wmax < weights)
+        # keep each event with probability w / w_max, w_max the largest weight of the sample
+        # (in events mode: of the sample when the K-th event was accepted)
+        prob = events_raw["prob"]
+        wmax = wmax_used if wmax_used is not None else float(prob.max())
+        selection = np.flatnonzero(events_raw["u_unw"] * wmax < prob)
         if target_k is not None:
             selection = selection[:target_k]
-            if selection.size < target_k:
-                notes.append(f"unweighting kept {selection.size} of the requested {target_k} events")
         weights = np.full(selection.size, signal / max(selection.size, 1))
     else:
         weights = weights[selection]

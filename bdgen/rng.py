@@ -17,6 +17,8 @@ Each call gives 128 random bits, turned into two doubles with 53 random bits eac
 
 from __future__ import annotations
 
+import secrets
+
 import numpy as np
 
 from ._jit import jit
@@ -27,6 +29,9 @@ _W0 = np.uint64(0x9E3779B9)
 _W1 = np.uint64(0xBB67AE85)
 _MASK = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
+
+#: Largest seed + 1 (seeds are stored as signed 64-bit integers).
+SEED_LIMIT = 2**63
 
 #: Stage numbers (the second counter word) so that different stages of the same trial never
 #: share random numbers.
@@ -107,15 +112,37 @@ def key_from_seed(seed: int | None) -> tuple[np.uint64, np.uint64, int]:
     Parameters
     ----------
     seed : int or None
-        Non-negative integer; ``None`` draws fresh entropy from the operating system.
+        Integer with 0 <= seed < 2**63 (it fits a TOML integer and every output format);
+        ``None`` draws a fresh 63-bit seed from the operating system's entropy.
 
     Returns
     -------
     (k0, k1, seed)
-        The two key words and the seed actually used (the entropy, when ``seed`` is None),
-        so that the run can be repeated.
+        The two key words and the seed actually used, so that the run can be repeated.
     """
-    ss = np.random.SeedSequence(seed)
-    used = int(ss.entropy)  # type: ignore[arg-type]
+    if seed is None:
+        seed = secrets.randbits(63)
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"seed = {seed}: must be an integer with seed >= 0 and seed < 2**63")
+    used = int(seed)
+    ss = np.random.SeedSequence(used)
     words = ss.generate_state(2, dtype=np.uint32)
     return np.uint64(words[0]), np.uint64(words[1]), used
+
+
+@jit
+def uniforms_for(k0, k1, trials, stage, draws):  # type: ignore[no-untyped-def]
+    """First uniform of the (trial, stage, draw) stream for arrays of trials and draws.
+
+    Parameters
+    ----------
+    trials, draws : ndarray of int64, shape (n,)
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    out = np.empty(trials.shape[0])
+    for i in range(trials.shape[0]):
+        out[i] = uniform2(k0, k1, trials[i], stage, draws[i])[0]
+    return out

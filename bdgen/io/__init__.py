@@ -26,8 +26,8 @@ class OutputExistsError(FileExistsError):
     """The output file exists and overwriting was not requested."""
 
 
-def check_writable(path: str | Path, *, overwrite: bool, key: str = "-o") -> Path:
-    """Validate an output path before any work: format, directory, existing file.
+def check_writable(path: str | Path, *, overwrite: bool, key: str = "-o", events_file: bool = True) -> Path:
+    """Validate an output path before any work: format (for event files), directory, existing file.
 
     Raises
     ------
@@ -37,13 +37,14 @@ def check_writable(path: str | Path, *, overwrite: bool, key: str = "-o") -> Pat
         The file exists and ``overwrite`` is False.
     """
     p = Path(path)
-    output_format(p, key)
+    if events_file:
+        output_format(p, key)
     if not p.parent.is_dir():
         raise CardError(f"{key} = \"{p}\": directory {str(p.parent)!r} does not exist")
-    if p.exists() and not overwrite:
-        raise OutputExistsError(f"{key} = \"{p}\": file exists; use --overwrite to replace it")
     if p.is_dir():
         raise CardError(f"{key} = \"{p}\": is a directory")
+    if p.exists() and not overwrite:
+        raise OutputExistsError(f"{key} = \"{p}\": file exists; use --overwrite to replace it")
     return p
 
 
@@ -60,6 +61,10 @@ def atomic_path(path: str | Path, *, overwrite: bool) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent if str(dest.parent) else ".")
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600; give the file the permissions a plain open() would (0666 & ~umask)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
         os.replace(tmp_path, dest)

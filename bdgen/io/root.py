@@ -37,14 +37,14 @@ def write_root(path: str | Path, result: "RunResult") -> None:
         run = f.mktree(
             "run",
             {"pot": np.float64, "signal_events": np.float64, "signal_events_error": np.float64,
-             "seed": np.uint64, "n_generated": np.int64},
+             "seed": np.int64, "n_generated": np.int64},
             title="bdgen run",
         )
         run.extend({
             "pot": np.array([meta["pot"]]),
             "signal_events": np.array([meta["signal_events"]]),
             "signal_events_error": np.array([meta["signal_events_error"]]),
-            "seed": np.array([meta["seed"]], dtype=np.uint64),
+            "seed": np.array([meta["seed"]], dtype=np.int64),
             "n_generated": np.array([meta["n_generated"]], dtype=np.int64),
         })
         f["config"] = meta["config"]
@@ -65,5 +65,7 @@ def read_root(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             "pot": summary["pot"],
             "signal_events": summary["signal_events"],
             "signal_events_error": summary["signal_events_error"],
+            "n_generated": summary["n_generated"],
+            "unweighted": summary["unweighted"],
         }
     return events, meta

@@ -1,0 +1,230 @@
+"""Meson spectrum models behind one interface.
+
+Every model is a density in the meson's lab momentum p (GeV/c) and polar angle theta (rad,
+about the proton beam), evaluated by one jitted dispatcher :func:`density` from a model code and
+a flat parameter vector, so the event kernel samples any model the same way: rejection from a
+piecewise-constant envelope on a (p, theta) grid (the bound of each cell is the largest density
+on a 5 x 5 sub-grid of the cell times :data:`SAFETY`; points where the density exceeds the bound
+are counted, and the tests require none).  The azimuth is uniform.
+
+Models:
+
+- ``SANFORD_WANG`` (0): :mod:`bdgen.production.sanford_wang`, params
+  ``[p_beam, k, (w, c1..c9) * k]``.
+- ``BMPT`` (1): :mod:`bdgen.production.bmpt`.
+- ``BURMAN_SMITH`` (2): :mod:`bdgen.production.burman_smith`.
+
+:class:`Spectrum` exposes ``density``, ``envelope`` and ``sample(n, rng)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._jit import jit
+from .bmpt import bmpt_density
+from .burman_smith import bs_density
+from ..rng import uniform2
+from .sanford_wang import pick_cell, sw_single
+
+SANFORD_WANG = 0
+BMPT = 1
+BURMAN_SMITH = 2
+MODEL_NAMES = {"sanford_wang": SANFORD_WANG, "bmpt": BMPT, "burman_smith": BURMAN_SMITH}
+
+SAFETY = 1.2
+
+
+@jit
+def _sw_flat(p, theta, par):  # type: ignore[no-untyped-def]
+    p_beam = par[0]
+    k = int(par[1])
+    acc = 0.0
+    for i in range(k):
+        base = 2 + 10 * i
+        acc += par[base] * sw_single(p, theta, par[base + 1: base + 10], p_beam)
+    return acc * 2.0 * math.pi * math.sin(theta)
+
+
+@jit
+def density(model, p, theta, par):  # type: ignore[no-untyped-def]
+    """Density in (p, theta) of model ``model`` with parameter vector ``par`` (shape only)."""
+    if model == SANFORD_WANG:
+        return _sw_flat(p, theta, par)
+    if model == BMPT:
+        return bmpt_density(p, theta, par)
+    if model == BURMAN_SMITH:
+        return bs_density(p, theta, par)
+    return 0.0
+
+
+def sw_flat_params(p_beam: float, params: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Flatten Sanford-Wang parameter sets into the dispatcher's vector."""
+    out = [p_beam, float(len(weights))]
+    for w, c in zip(weights, params):
+        out.append(float(w))
+        out.extend(float(x) for x in c)
+    return np.array(out)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Rejection envelope on a (p, theta) grid.
+
+    Attributes
+    ----------
+    p_edges : ndarray, shape (n_p + 1,)
+    theta_edges : ndarray, shape (n_theta + 1,)
+    bound : ndarray, shape (n_p, n_theta)
+        Upper bound of the density in each cell.
+    cdf : ndarray, shape (n_p * n_theta,)
+        Normalised cumulative bound x area (row-major).
+    total : float
+        Integral of the envelope; the rejection efficiency is integral(density)/total.
+    """
+
+    p_edges: np.ndarray
+    theta_edges: np.ndarray
+    bound: np.ndarray
+    cdf: np.ndarray
+    total: float
+
+
+@jit
+def _grid(model, pp, tt, par):  # type: ignore[no-untyped-def]
+    out = np.empty((pp.shape[0], tt.shape[0]))
+    for i in range(pp.shape[0]):
+        for j in range(tt.shape[0]):
+            out[i, j] = density(model, pp[i], tt[j], par)
+    return out
+
+
+def _refine(edges: np.ndarray, sub: int) -> np.ndarray:
+    pts = [np.linspace(a, b, sub, endpoint=False) for a, b in zip(edges[:-1], edges[1:])]
+    return np.concatenate(pts + [edges[-1:]])
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """A meson (p, theta) spectrum.
+
+    Attributes
+    ----------
+    model : int
+        Model code (``SANFORD_WANG``, ``BMPT``, ``BURMAN_SMITH``).
+    params : ndarray, shape (k,)
+        Parameter vector of the model.
+    p_max : float
+        Largest momentum sampled, GeV/c.
+    theta_max : float
+        Largest angle sampled, rad.
+    p_spacing, theta_spacing : str
+        "linear" or "quadratic" (cells finer near 0, for forward-peaked spectra).
+    label : str
+    """
+
+    model: int
+    params: np.ndarray
+    p_max: float
+    theta_max: float
+    p_spacing: str = "linear"
+    theta_spacing: str = "linear"
+    label: str = ""
+    n_p: int = 160
+    n_theta: int = 160
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def density(self, p: np.ndarray | float, theta: np.ndarray | float) -> np.ndarray:
+        """Density at (p, theta) (broadcast), in the model's units per GeV/c per rad."""
+        p_arr, t_arr = np.broadcast_arrays(np.asarray(p, float), np.asarray(theta, float))
+        flat = _grid_pairs(self.model, np.ascontiguousarray(p_arr.ravel()), np.ascontiguousarray(t_arr.ravel()),
+                           self.params)
+        return flat.reshape(p_arr.shape)
+
+    def _edges(self, hi: float, n: int, spacing: str) -> np.ndarray:
+        x = np.linspace(0.0, 1.0, n + 1)
+        if spacing == "quadratic":
+            x = x * x
+        return hi * x
+
+    def envelope(self) -> Envelope:
+        """The rejection envelope (cached)."""
+        if "env" in self._cache:
+            return self._cache["env"]  # type: ignore[no-any-return]
+        pe = self._edges(self.p_max, self.n_p, self.p_spacing)
+        te = self._edges(self.theta_max, self.n_theta, self.theta_spacing)
+        sub = 5
+        pp = _refine(pe, sub - 1)
+        tt = _refine(te, sub - 1)
+        g = _grid(self.model, pp, tt, self.params)
+        w = np.lib.stride_tricks.sliding_window_view(g, (sub, sub))[:: sub - 1, :: sub - 1]
+        bound = np.ascontiguousarray(w.max(axis=(2, 3)) * SAFETY)
+        mass = (bound * np.outer(np.diff(pe), np.diff(te))).ravel()
+        cdf = np.cumsum(mass)
+        total = float(cdf[-1])
+        if not total > 0:
+            raise ValueError(f"spectrum {self.label!r} is zero everywhere on its grid")
+        env = Envelope(pe, te, bound, cdf / total, total)
+        self._cache["env"] = env
+        return env
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
+        """Draw ``n`` mesons: (p [GeV/c], theta [rad], violations), shapes (n,), (n,).
+
+        The azimuth is uniform and not returned.  ``rng`` supplies the Philox key.
+        """
+        from ..rng import key_from_seed
+
+        env = self.envelope()
+        k0, k1, _ = key_from_seed(int(rng.integers(0, 2**63)))
+        p = np.empty(n)
+        t = np.empty(n)
+        viol = _sample(k0, k1, n, self.model, self.params, env.p_edges, env.theta_edges, env.bound, env.cdf, p, t)
+        return p, t, int(viol)
+
+
+@jit
+def _grid_pairs(model, p, t, par):  # type: ignore[no-untyped-def]
+    out = np.empty(p.shape[0])
+    for i in range(p.shape[0]):
+        out[i] = density(model, p[i], t[i], par)
+    return out
+
+
+@jit
+def sample_one(model, par, env_p, env_t, env_bound, env_cdf, k0, k1, trial, stage, draw):  # type: ignore[no-untyped-def]
+    """One (p, theta) by rejection from the envelope; returns (p, theta, next draw, violations).
+
+    Random numbers: pairs ``draw``, ``draw + 1``, ... of the (trial, stage) stream.
+    """
+    n_t = env_bound.shape[1]
+    viol = 0
+    while True:
+        u_cell, u_acc = uniform2(k0, k1, trial, stage, draw)
+        u_p, u_t = uniform2(k0, k1, trial, stage, draw + 1)
+        draw += 2
+        cell = pick_cell(env_cdf, u_cell)
+        ip = cell // n_t
+        it = cell - ip * n_t
+        p = env_p[ip] + u_p * (env_p[ip + 1] - env_p[ip])
+        th = env_t[it] + u_t * (env_t[it + 1] - env_t[it])
+        f = density(model, p, th, par)
+        bnd = env_bound[ip, it]
+        if f > bnd:
+            viol += 1
+        if u_acc * bnd < f:
+            return p, th, draw, viol
+
+
+@jit
+def _sample(k0, k1, n, model, par, env_p, env_t, env_bound, env_cdf, out_p, out_t):  # type: ignore[no-untyped-def]
+    viol = 0
+    for i in range(n):
+        p, th, _d, v = sample_one(model, par, env_p, env_t, env_bound, env_cdf, k0, k1, i, 0, 0)
+        out_p[i] = p
+        out_t[i] = th
+        viol += v
+    return viol
