@@ -19,6 +19,8 @@ def two_body_momentum(m_parent, m_a, m_b):  # type: ignore[no-untyped-def]
     p* = lambda^(1/2)(M^2, m_a^2, m_b^2) / (2M), the Kallen function; PDG RPP 2024,
     Kinematics review, eq. (49.17).  Returns 0 below threshold.
     """
+    if m_parent <= m_a + m_b:
+        return 0.0
     s = m_parent * m_parent
     lam = (s - (m_a + m_b) ** 2) * (s - (m_a - m_b) ** 2)
     if lam <= 0.0:

@@ -55,7 +55,13 @@ def parse_formula(formula: str) -> dict[str, float]:
         sym, num = m.group(1), m.group(2)
         if sym not in ELEMENTS:
             raise ValueError(f"unknown element {sym!r} in formula {formula!r}")
-        counts[sym] = counts.get(sym, 0.0) + (float(num) if num else 1.0)
+        try:
+            n = float(num) if num else 1.0
+        except ValueError:
+            raise ValueError(f"cannot parse the count {num!r} of {sym} in chemical formula {formula!r}") from None
+        if not n > 0:
+            raise ValueError(f"count of {sym} in chemical formula {formula!r} must be > 0")
+        counts[sym] = counts.get(sym, 0.0) + n
         pos = m.end()
     if pos != len(formula) or not counts:
         raise ValueError(f"cannot parse chemical formula {formula!r}")
@@ -129,7 +135,7 @@ def make_material(name: str, density: float, *, formula: str | None = None,
             if not 0 < w <= 1:
                 raise ValueError(f"material {name!r}: mass fraction of {el} = {w!r}: must be in (0, 1]")
         total = sum(mass_fractions.values())
-        if abs(total - 1.0) > 1e-3:
+        if abs(total - 1.0) > 5e-3:
             raise ValueError(f"material {name!r}: mass fractions sum to {total:.6g}: must sum to 1")
         fr = {el: w / total for el, w in mass_fractions.items()}
     return Material(name=name, density=float(density), mass_fractions=MappingProxyType(fr))

@@ -12,7 +12,7 @@ chunks, on the order in which chunks run, or on how many workers run them.  Two 
 runs differ only through the 64-bit key, derived from the user's seed with
 :class:`numpy.random.SeedSequence`.
 
-Each call gives 128 random bits, turned into two doubles with 53 random bits each in (0, 1).
+Each call gives 128 random bits, turned into two doubles with 52 random bits each in (0, 1).
 """
 
 from __future__ import annotations
@@ -96,13 +96,14 @@ def uniform2(k0, k1, trial, stage, draw):  # type: ignore[no-untyped-def]
     Returns
     -------
     (float, float)
-        Each with 53 random bits, (n + 0.5) / 2**53.
+        Each with 52 random bits, (n + 0.5) / 2**52 for n < 2**52: strictly inside (0, 1)
+        (with 53 bits, n = 2**53 - 1 would round to exactly 1.0).
     """
     t = np.uint64(trial)
     r0, r1, r2, r3 = philox4x32(np.uint64(draw), np.uint64(stage), t & _MASK, t >> _SHIFT, k0, k1)
-    a = ((r0 << _SHIFT) | r1) >> np.uint64(11)
-    b = ((r2 << _SHIFT) | r3) >> np.uint64(11)
-    scale = 1.0 / 9007199254740992.0  # 2**-53
+    a = ((r0 << _SHIFT) | r1) >> np.uint64(12)
+    b = ((r2 << _SHIFT) | r3) >> np.uint64(12)
+    scale = 1.0 / 4503599627370496.0  # 2**-52
     return (float(a) + 0.5) * scale, (float(b) + 0.5) * scale
 
 
