@@ -200,14 +200,15 @@ def _tables(setup: RunSetup, spectra: list[Any], s_tables: list[Any]) -> dict[st
         sw_params[i, : sp.params.shape[0]] = sp.params
         sw_params[i, sp.params.shape[0]:, 8] = 0.0
         sw_weights[i, : sp.params.shape[0]] = sp.weights
-    ns = 4097
-    s_u = np.zeros((nc, ns))
-    s_cdf = np.zeros((nc, ns))
+    tables = [tb.s_table() for tb, _ in s_tables]
+    ns = max(t[0].size for t in tables)
+    # pad to a common length by repeating the last node (cdf = 1 there, never selected)
+    s_u = np.array([np.pad(u, (0, ns - u.size), mode="edge") for u, _ in tables])
+    s_cdf = np.array([np.pad(c, (0, ns - c.size), mode="edge") for _, c in tables])
     s_mg = np.zeros(nc)
     s_fixed = np.zeros(nc)
     decay_mode = np.zeros(nc, dtype=np.int64)
     for i, (tb, on_shell) in enumerate(s_tables):
-        s_u[i], s_cdf[i] = tb.s_table(ns)
         s_mg[i] = tb.mg
         if on_shell:
             s_fixed[i] = m.m_v**2

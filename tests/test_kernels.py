@@ -74,7 +74,7 @@ def test_every_chi_crosses_a_surrounding_detector(scalar_sample):
     assert per_chan.sum() == 20000
     assert trial.size == 40000  # both chi of every trial
     assert np.all(hit[:, COL["t_in"]] == 0.0)
-    assert np.allclose(hit[:, COL["t_out"]], 1000.0)
+    assert np.allclose(hit[:, COL["t_out"]], 1000.0, rtol=1e-12, atol=0.0)
 
 
 def test_four_momentum_and_masses(scalar_sample):
@@ -86,7 +86,7 @@ def test_four_momentum_and_masses(scalar_sample):
     def m2(a: np.ndarray) -> np.ndarray:
         return a[:, 0] ** 2 - np.sum(a[:, 1:] ** 2, axis=1)
 
-    assert np.allclose(m2(meson), C.M_PI0**2, rtol=1e-9)
+    assert np.allclose(m2(meson), C.M_PI0**2, rtol=1e-9, atol=0.0)
     assert np.allclose(m2(chi4), 0.01**2, rtol=1e-6, atol=1e-12)
     # photon = meson - V is light-like
     photon = meson - v
@@ -154,7 +154,7 @@ def test_bdnmc_on_shell_decay_is_isotropic():
     _, _, _, _, hit, _, _ = _produce(cfg, 15000)
     v = hit[0::2, 4:8]
     s = v[:, 0] ** 2 - np.sum(v[:, 1:] ** 2, axis=1)
-    assert np.allclose(s, 0.05**2, rtol=1e-9)  # on-shell kinematics
+    assert np.allclose(s, 0.05**2, rtol=1e-9, atol=0.0)  # on-shell kinematics
     c = _helicity_cos(hit[0::2])
     assert stats.kstest(c, lambda x: (x + 1) / 2).pvalue > 1e-3
 
@@ -221,4 +221,4 @@ def test_recoil_energy_follows_dsigma_dT():
     k = int(np.sum(target == 0))
     assert stats.binomtest(k, n, frac).pvalue > 1e-3
     # interaction probability n sigma L
-    assert np.allclose(out[:, 0], sum(sig) * C.GEV2_TO_M2 * 10.0, rtol=1e-12)
+    assert np.allclose(out[:, 0], sum(sig) * C.GEV2_TO_M2 * 10.0, rtol=1e-12, atol=0.0)

@@ -6,7 +6,10 @@ Models (integer codes used by the kernels):
 - ``BBA03_P`` (1), ``BBA03_N`` (2): Budd, Bodek, Arrington, "Modeling quasi-elastic form factors
   for electron and neutrino scattering", hep-ex/0308005, eqs. (8)-(9) and Table 1 (the
   inverse-polynomial fits; G_E^p for Q^2 > 6 GeV^2 continued as G_M^p times its ratio at 6
-  GeV^2, and the Galster-like G_E^n with a = 0.942, b = 4.61).  These are BdNMC's form factors
+  GeV^2, and the Galster-like G_E^n with a = 0.942, b = 4.61).  The G_M^p fit describes data up
+  to about 30 GeV^2; its denominator has a zero at Q^2 = 40.82 GeV^2 (the last coefficient is
+  negative), so above Q^2 = 30 GeV^2 bdgen continues G_M^p with the dipole fall-off,
+  G_M^p(Q^2) = G_M^p(30) G_D(Q^2)/G_D(30).  These are BdNMC's form factors
   (PHYSICS.md section 5.2).
 - ``DIPOLE_P`` (3), ``DIPOLE_N`` (4): G_D = (1 + Q^2/0.71 GeV^2)^-2 with G_E^p = G_D,
   G_M = mu G_D and the Galster G_E^n = -mu_n tau G_D/(1 + 5.6 tau) (Galster et al., Nucl. Phys.
@@ -30,6 +33,7 @@ DIPOLE_P = 3
 DIPOLE_N = 4
 
 _Q2_DIPOLE = 0.71  # GeV^2
+_Q2_GMP_MAX = 30.0  # GeV^2, end of the BBA03 G_M^p fit range used
 
 
 @jit
@@ -71,7 +75,11 @@ def sachs(model, q2, m_nucleon, mu, q2_cut):  # type: ignore[no-untyped-def]
     tau = q2 / (4.0 * m_nucleon * m_nucleon)
     gd = 1.0 / (1.0 + q2 / _Q2_DIPOLE) ** 2
     if model == BBA03_P:
-        gm = mu * _bba03_gmp_over_mu(q2)
+        if q2 <= _Q2_GMP_MAX:
+            gm = mu * _bba03_gmp_over_mu(q2)
+        else:
+            gd0 = 1.0 / (1.0 + _Q2_GMP_MAX / _Q2_DIPOLE) ** 2
+            gm = mu * _bba03_gmp_over_mu(_Q2_GMP_MAX) * gd / gd0
         if q2 <= 6.0:
             ge = _bba03_gep(q2)
         else:

@@ -107,6 +107,8 @@ class ThreeBody:
     def dbr_ds(self, s: float | np.ndarray) -> float | np.ndarray:
         """dBR/ds of eq. (1) in GeV^-2 (s in GeV^2); zero outside [s_min, s_max]."""
         s = np.asarray(s, dtype=float)
+        if not self.open:
+            return np.zeros_like(s)
         ok = (s > self.s_min) & (s < self.s_max)
         ss = np.where(ok, s, 0.5 * (self.s_min + self.s_max))
         root = np.sqrt(ss)
@@ -134,38 +136,85 @@ class ThreeBody:
         s = self.s_of_u(u)
         return self.dbr_ds(s) * self.mg / np.cos(u) ** 2
 
+    #: Half-width of the core region integrated in u, in units of m_V Gamma_V.
+    CORE = 200.0
+
+    def _split(self) -> tuple[float, float]:
+        """[s_lo, s_hi]: the part of [s_min, s_max] within CORE m_V Gamma_V of the pole."""
+        w = self.CORE * self.mg
+        m2 = self.m_v**2
+        lo = min(max(self.s_min, m2 - w), self.s_max)
+        hi = max(min(self.s_max, m2 + w), self.s_min)
+        return lo, hi
+
     def branching_ratio(self) -> float:
-        """BR(M -> gamma chi chibar): eq. (1) integrated over s (scipy adaptive quadrature)."""
+        """BR(M -> gamma chi chibar): eq. (1) integrated over s.
+
+        scipy's adaptive quadrature in u near the pole (|s - m_V^2| < 200 m_V Gamma_V, where u
+        flattens the Breit-Wigner) and in ln|s - m_V^2| on the tails (where u would squeeze
+        them into slivers near +-pi/2).
+        """
         if not self.open:
             return 0.0
-        u0, u1 = float(self.u_of_s(self.s_min)), float(self.u_of_s(self.s_max))
-        val, _ = integrate.quad(self.dbr_du, u0, u1, limit=400, epsabs=0.0, epsrel=1e-9)
-        return float(val)
+        lo, hi = self._split()
+        total = 0.0
+        if hi > lo:
+            u0, u1 = float(self.u_of_s(lo)), float(self.u_of_s(hi))
+            total += integrate.quad(self.dbr_du, u0, u1, limit=400, epsabs=0.0, epsrel=1e-10)[0]
+        m2 = self.m_v**2
+        for a, b in ((self.s_min, lo), (hi, self.s_max)):
+            if b <= a:
+                continue
+            if a >= m2:  # upper tail: x = ln(s - m_V^2)
+                f = lambda x: float(self.dbr_ds(m2 + math.exp(x))) * math.exp(x)  # noqa: E731
+                total += integrate.quad(f, math.log(a - m2), math.log(b - m2), limit=400, epsabs=0.0, epsrel=1e-10)[0]
+            elif b <= m2:  # lower tail: x = ln(m_V^2 - s)
+                f = lambda x: float(self.dbr_ds(m2 - math.exp(x))) * math.exp(x)  # noqa: E731
+                total += integrate.quad(f, math.log(m2 - b), math.log(m2 - a), limit=400, epsabs=0.0, epsrel=1e-10)[0]
+            else:  # cannot happen: the core contains the pole when it is inside [s_min, s_max]
+                total += integrate.quad(self.dbr_ds, a, b, limit=400, epsabs=0.0, epsrel=1e-10)[0]
+        return float(total)
 
     def s_table(self, n: int = 4097) -> tuple[np.ndarray, np.ndarray]:
         """Inverse-CDF table for sampling s.
 
+        Nodes: n points equally spaced in u over the core (see :meth:`branching_ratio`) and
+        n/4 points on each tail, geometrically spaced in |s - m_V^2|.  The probability of each
+        interval is integrated in s with 8-point Gauss-Legendre quadrature; a sampled s is the
+        inverse of the cumulative distribution interpolated linearly in u between nodes (the
+        density in u is approximated by a step function).
+
         Returns
         -------
-        u : ndarray, shape (n,)
-            Equally spaced nodes in u between u(s_min) and u(s_max).
-        cdf : ndarray, shape (n,)
-            The cumulative distribution at the nodes (cdf[0] = 0, cdf[-1] = 1), integrated
-            with Simpson's rule on a grid four times finer.  A sampled s is the inverse of the
-            piecewise-linear interpolant, i.e. the density in u is approximated by a step
-            function on n - 1 intervals.
+        u : ndarray, shape (m,)
+            Increasing nodes in u = arctan((s - m_V^2)/mg).
+        cdf : ndarray, shape (m,)
+            The cumulative distribution at the nodes (cdf[0] = 0, cdf[-1] = 1).
         """
-        u0, u1 = float(self.u_of_s(self.s_min)), float(self.u_of_s(self.s_max))
-        fine = np.linspace(u0, u1, 4 * (n - 1) + 1)
-        f = np.asarray(self.dbr_du(fine))
-        # Simpson on each group of 4 fine intervals = one coarse interval.
-        h = (u1 - u0) / (4 * (n - 1))
-        f4 = f.reshape(-1)[:-1].reshape(n - 1, 4)
-        nxt = f[4::4]
-        seg = h / 3.0 * (f4[:, 0] + 4 * f4[:, 1] + 2 * f4[:, 2] + 4 * f4[:, 3] + nxt)
+        lo, hi = self._split()
+        m2 = self.m_v**2
+        parts = []
+        if hi > lo:
+            parts.append(np.asarray(self.s_of_u(np.linspace(self.u_of_s(lo), self.u_of_s(hi), n))))
+        k = max(n // 4, 16)
+        if lo > self.s_min:
+            d = np.geomspace(m2 - lo, m2 - self.s_min, k) if m2 > lo else None
+            parts.append(m2 - d if d is not None else np.linspace(self.s_min, lo, k))
+        if hi < self.s_max:
+            d = np.geomspace(hi - m2, self.s_max - m2, k) if hi > m2 else None
+            parts.append(m2 + d if d is not None else np.linspace(hi, self.s_max, k))
+        s_nodes = np.unique(np.clip(np.concatenate(parts + [[self.s_min, self.s_max]]), self.s_min, self.s_max))
+        # nodes closer than the resolution of u collapse to one (u must increase strictly)
+        _, keep = np.unique(np.asarray(self.u_of_s(s_nodes)), return_index=True)
+        s_nodes = s_nodes[np.sort(keep)]
+        x, w = np.polynomial.legendre.leggauss(8)
+        a, b = s_nodes[:-1], s_nodes[1:]
+        mid, half = 0.5 * (a + b), 0.5 * (b - a)
+        pts = mid[:, None] + half[:, None] * x[None, :]
+        seg = half * (np.asarray(self.dbr_ds(pts)) @ w)
         cdf = np.concatenate([[0.0], np.cumsum(seg)])
         cdf /= cdf[-1]
-        return np.linspace(u0, u1, n), cdf
+        return np.asarray(self.u_of_s(s_nodes)), cdf
 
 
 def three_body(

@@ -71,7 +71,7 @@ def dsigma_dt(e, t, m_chi, m_v, coupling, m_target, dirac, ff_model, mu, q2_cut)
 
     ``coupling`` is eps^2 alpha alpha_D.  Zero outside 0 <= t <= T_max(e).
     """
-    if t < 0.0 or t > t_max(e, m_chi, m_target):
+    if t < 0.0 or t > t_max(e, m_chi, m_target) or e <= m_chi:
         return 0.0
     q2 = 2.0 * m_target * t
     ge, gm = sachs(ff_model, q2, m_target, mu, q2_cut)
