@@ -1,24 +1,39 @@
-"""Beams: proton beam and meson yields, read from ``fluxes/<name>.toml``.
+"""Beams: proton beam, target and meson yields, read from ``fluxes/<name>.toml``.
 
-File format (units: GeV/c, rad; yields per proton on target)::
+File format (units: GeV/c, m, g/cm^3, g/cm^2; yields per proton on target)::
 
-    name = "bnb"
-    proton_momentum = 8.89
-    target = "Be"
+    name = "numi"
+    description = "..."
+    proton_momentum = 120.0
+    [target]
+    name = "graphite"
+    Z = 6
+    A = 12.011
+    density = 1.78                # g/cm^3
+    interaction_length = 85.8     # nuclear interaction length, g/cm^2 (PDG)
+    length = 0.95                 # m
+    z_start = 0.0                 # m, upstream face in the beam frame
     [mesons.pi0]
-    per_pot = 0.9
-    model = "sanford_wang"
-    theta_max = 1.5708
-    sanford_wang = [ { label = "pi+", weight = 0.5, c = [c1, ..., c9] }, ... ]
+    per_pot = 2.9
+    model = "bmpt"                # "sanford_wang" (with a sanford_wang = [...] list),
+                                  # "bmpt", or "burman_smith"
     [mesons.eta]
-    per_pi0 = 0.0333      # every beam file carries its own eta/pi0 (no silent default)
-    ...
+    per_pi0 = 0.114               # every beam file carries its own eta/pi0 (no silent default)
+    model = "bmpt"
+    [mesons.rho]
+    per_pi0 = 0.11
+    shape = "pi0"                 # same (p, theta) spectrum as the pi0, with the rho mass
+    [brem]                        # proton bremsstrahlung integration range
+    z_min = 0.1
+    z_max = 0.9
+    pt_max = 1.0                  # GeV
 
 Every file cites the sources of its numbers in comments.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -26,9 +41,50 @@ from typing import Any
 
 import numpy as np
 
+from . import constants as C
 from . import resources
 from .errors import CardError, fmt_value
+from .production.bmpt import bmpt_params
+from .production.burman_smith import bs_params
 from .production.sanford_wang import SanfordWang
+from .production.spectra import BMPT, BURMAN_SMITH, Spectrum
+
+#: Meson species a beam file may list.
+MESON_SPECIES = ("pi0", "eta", "rho", "omega", "phi")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The production target (or dump).
+
+    Attributes
+    ----------
+    name : str
+    Z : int
+    A : float
+        Mass number used for nuclear scaling (atomic weight).
+    density : float
+        g/cm^3.
+    interaction_length : float
+        Nuclear interaction length in g/cm^2.
+    length : float
+        Length along the beam, m.
+    z_start : float
+        Position of the upstream face on the beam axis, m.
+    """
+
+    name: str
+    Z: int
+    A: float
+    density: float
+    interaction_length: float
+    length: float
+    z_start: float = 0.0
+
+    @property
+    def lambda_m(self) -> float:
+        """Nuclear interaction length in metres."""
+        return self.interaction_length / self.density / 100.0
 
 
 @dataclass(frozen=True)
@@ -38,73 +94,174 @@ class MesonSource:
     Attributes
     ----------
     name : str
-        "pi0" or "eta".
+        "pi0", "eta", "rho", "omega" or "phi".
     per_pot : float
         Mesons per proton on target.
-    spectrum : SanfordWang
-        The (p, theta) production spectrum.
+    spectrum : SanfordWang or Spectrum
+        The (p, theta) production spectrum (model-specific object).
+    model : str
+        The spectrum model's name ("sanford_wang", "bmpt", "burman_smith", or "shape of pi0").
     """
 
     name: str
     per_pot: float
-    spectrum: SanfordWang
+    spectrum: Any
+    model: str
+
+    def generic(self) -> Spectrum:
+        """The spectrum behind the common sampling interface."""
+        sp = self.spectrum
+        return sp.generic() if isinstance(sp, SanfordWang) else sp  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class BremSettings:
+    """Integration range of proton bremsstrahlung (z = E_V/E_p fraction, p_T in GeV)."""
+
+    z_min: float
+    z_max: float
+    pt_max: float
 
 
 @dataclass(frozen=True)
 class Beam:
-    """A proton beam and its meson sources."""
+    """A proton beam, its target and its meson sources."""
 
     name: str
     description: str
     proton_momentum: float
-    target: str
+    target: Target
     mesons: MappingProxyType[str, MesonSource]
+    brem: BremSettings | None
+
+    @property
+    def proton_energy(self) -> float:
+        """Total beam-proton energy, GeV."""
+        return math.hypot(self.proton_momentum, C.M_P)
+
+    @property
+    def kinetic_energy(self) -> float:
+        """Beam-proton kinetic energy, GeV."""
+        return self.proton_energy - C.M_P
 
 
-def _spectrum(d: dict[str, Any], p_beam: float, where: str) -> SanfordWang:
+def _num(d: dict[str, Any], key: str, where: str, *, default: float | None = None, positive: bool = True) -> float:
+    if key not in d:
+        if default is None:
+            raise CardError(f"{where}.{key} is missing")
+        return default
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise CardError(f"{where}.{key} = {fmt_value(v)}: must be a number")
+    if positive and not v > 0:
+        raise CardError(f"{where}.{key} = {fmt_value(v)}: must be > 0")
+    return float(v)
+
+
+def _spectrum(name: str, d: dict[str, Any], beam_p: float, kinetic: float, target: Target, where: str,
+              bdnmc: bool) -> tuple[Any, str]:
     model = d.get("model")
-    if model != "sanford_wang":
-        raise CardError(f"{where}.model = {fmt_value(model)}: must be \"sanford_wang\"")
-    sets = d.get("sanford_wang")
-    if not isinstance(sets, list) or not sets:
-        raise CardError(f"{where}.sanford_wang: must be a non-empty list of parameter sets")
-    params, weights = [], []
-    for k, s in enumerate(sets):
-        c = s.get("c") if isinstance(s, dict) else None
-        if not isinstance(c, list) or len(c) != 9:
-            raise CardError(f"{where}.sanford_wang[{k}].c: must be a list of 9 numbers")
-        params.append([float(x) for x in c])
-        weights.append(float(s.get("weight", 1.0)))
-    theta_max = float(d.get("theta_max", 0.5 * np.pi))
-    return SanfordWang(p_beam, np.array(params), np.array(weights), theta_max)
+    theta_max = float(d.get("theta_max", 0.5 * math.pi))
+    if model == "sanford_wang":
+        sets = d.get("sanford_wang")
+        if not isinstance(sets, list) or not sets:
+            raise CardError(f"{where}.sanford_wang: must be a non-empty list of parameter sets")
+        params, weights = [], []
+        for k, s in enumerate(sets):
+            c = s.get("c") if isinstance(s, dict) else None
+            if not isinstance(c, list) or len(c) != 9:
+                raise CardError(f"{where}.sanford_wang[{k}].c: must be a list of 9 numbers")
+            params.append([float(x) for x in c])
+            weights.append(float(s.get("weight", 1.0)))
+        return SanfordWang(beam_p, np.array(params), np.array(weights), theta_max), "sanford_wang"
+    if model == "bmpt":
+        if name not in ("pi0", "eta"):
+            raise CardError(f"{where}.model = \"bmpt\": BMPT describes pi0 and eta only; use shape = \"pi0\"")
+        par = bmpt_params(beam_p, name, target.A, bdnmc=bdnmc)
+        # the density vanishes where x_R >= 1, inside p < p_beam
+        sp = Spectrum(BMPT, par, beam_p, theta_max, "quadratic", "quadratic", label=f"bmpt {name}")
+        return sp, "bmpt"
+    if model == "burman_smith":
+        par = bs_params(kinetic * 1e3, target.Z)
+        p_max = math.sqrt(kinetic * (kinetic + 2 * C.M_PIPM))
+        sp = Spectrum(BURMAN_SMITH, par, p_max, float(d.get("theta_max", math.pi)), label=f"burman_smith {name}")
+        return sp, "burman_smith"
+    raise CardError(f"{where}.model = {fmt_value(model)}: must be one of [\"sanford_wang\", \"bmpt\", \"burman_smith\"]"
+                    " (or give shape = \"pi0\")")
 
 
-def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float | None = None) -> Beam:
-    """Load ``fluxes/<name>.toml`` and apply the card's yield overrides."""
+def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float | None = None,
+              bdnmc: bool = False) -> Beam:
+    """Load ``fluxes/<name>.toml`` and apply the card's yield overrides.
+
+    Raises
+    ------
+    CardError
+        Unknown beam (the message lists the available ones) or an invalid file.
+    """
     directory = resources.beams_dir()
     path = directory / f"{name}.toml"
     if not path.is_file():
         raise CardError(f"beam.name = {fmt_value(name)}: unknown beam; available: {resources.available(directory)}")
     with path.open("rb") as fh:
         data = tomllib.load(fh)
-    where = f"beam file {path.name}: mesons"
-    p_beam = float(data["proton_momentum"])
+    where = f"beam file {path.name}"
+    p_beam = _num(data, "proton_momentum", where)
+    t = data.get("target")
+    if not isinstance(t, dict):
+        raise CardError(f"{where}: [target] is missing")
+    tw = f"{where}: target"
+    target = Target(
+        name=str(t.get("name", "")),
+        Z=int(_num(t, "Z", tw)),
+        A=_num(t, "A", tw),
+        density=_num(t, "density", tw),
+        interaction_length=_num(t, "interaction_length", tw),
+        length=_num(t, "length", tw),
+        z_start=_num(t, "z_start", tw, default=0.0, positive=False),
+    )
+    kinetic = math.hypot(p_beam, C.M_P) - C.M_P
     mesons_in = data.get("mesons", {})
     if "pi0" not in mesons_in:
-        raise CardError(f"{where}.pi0 is missing")
+        raise CardError(f"{where}: mesons.pi0 is missing")
+    unknown = set(mesons_in) - set(MESON_SPECIES)
+    if unknown:
+        raise CardError(f"{where}: mesons.{sorted(unknown)[0]}: unknown meson; allowed: {list(MESON_SPECIES)}")
     pi0 = mesons_in["pi0"]
-    n_pi0 = float(pi0_per_pot if pi0_per_pot is not None else pi0["per_pot"])
-    out = {"pi0": MesonSource("pi0", n_pi0, _spectrum(pi0, p_beam, f"{where}.pi0"))}
-    if "eta" in mesons_in:
-        eta = mesons_in["eta"]
-        if "per_pi0" not in eta and eta_per_pi0 is None:
-            raise CardError(f"{where}.eta.per_pi0 is missing: every beam file must give its own eta/pi0")
-        ratio = float(eta_per_pi0 if eta_per_pi0 is not None else eta["per_pi0"])
-        out["eta"] = MesonSource("eta", n_pi0 * ratio, _spectrum(eta, p_beam, f"{where}.eta"))
+    n_pi0 = float(pi0_per_pot if pi0_per_pot is not None else _num(pi0, "per_pot", f"{where}: mesons.pi0"))
+    sp, model = _spectrum("pi0", pi0, p_beam, kinetic, target, f"{where}: mesons.pi0", bdnmc)
+    out = {"pi0": MesonSource("pi0", n_pi0, sp, model)}
+    for species in MESON_SPECIES[1:]:
+        if species not in mesons_in:
+            continue
+        d = mesons_in[species]
+        mw = f"{where}: mesons.{species}"
+        if species == "eta" and eta_per_pi0 is not None:
+            ratio = float(eta_per_pi0)
+        elif "per_pi0" in d:
+            ratio = _num(d, "per_pi0", mw, positive=False)
+        else:
+            raise CardError(f"{mw}.per_pi0 is missing: every beam file must give its own {species}/pi0")
+        if "shape" in d:
+            if d["shape"] not in out:
+                raise CardError(f"{mw}.shape = {fmt_value(d['shape'])}: must name a meson listed before it")
+            base = out[d["shape"]]
+            out[species] = MesonSource(species, n_pi0 * ratio, base.spectrum, f"{base.model} ({d['shape']} shape)")
+        else:
+            sp, model = _spectrum(species, d, p_beam, kinetic, target, mw, bdnmc)
+            out[species] = MesonSource(species, n_pi0 * ratio, sp, model)
+    brem = None
+    if "brem" in data:
+        b = data["brem"]
+        bw = f"{where}: brem"
+        brem = BremSettings(_num(b, "z_min", bw), _num(b, "z_max", bw), _num(b, "pt_max", bw))
+        if not brem.z_min < brem.z_max < 1:
+            raise CardError(f"{bw}: need 0 < z_min < z_max < 1")
     return Beam(
         name=name,
         description=str(data.get("description", "")),
         proton_momentum=p_beam,
-        target=str(data.get("target", "")),
+        target=target,
         mesons=MappingProxyType(out),
+        brem=brem,
     )

@@ -64,7 +64,7 @@ def _channels(v: Any) -> str | None:
     return None
 
 
-PRODUCTION_CHANNELS = ("pi0", "eta")
+PRODUCTION_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem")
 SIGNAL_CHANNELS = ("electron", "nucleon")
 
 _REQ = object()  # marker: the key is required
@@ -95,6 +95,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
     },
     "production": {
         "channels": ("list[str]", ["pi0", "eta"], _channels, "production channels"),
+        "vertex": ("str", "origin", _one_of("origin", "target"),
+                   "production point: the origin, or sampled along the beam in the target"),
     },
     "detector": {
         "name": ("str", None, None, "detector file in detectors/ (or give shape + material)"),
@@ -188,6 +190,7 @@ class ModelParams:
 @dataclass(frozen=True)
 class ProductionConfig:
     channels: tuple[str, ...]
+    vertex: str
 
 
 @dataclass(frozen=True)
@@ -390,7 +393,8 @@ def apply_overrides(card: dict[str, Any], overrides: list[str]) -> dict[str, Any
     """Return a copy of ``card`` with ``--set`` overrides applied.
 
     Setting ``run.events`` removes the card's ``run.precision`` and vice versa (an override
-    replaces the card's stopping rule), unless both are set by overrides.
+    replaces the card's stopping rule), unless both are set by overrides; likewise an inline
+    ``detector.shape``/``detector.material`` replaces the card's ``detector.name`` and the reverse.
     """
     out = copy.deepcopy(card)
     set_keys = set()
@@ -410,6 +414,14 @@ def apply_overrides(card: dict[str, Any], overrides: list[str]) -> dict[str, Any
             run.pop("precision", None)
         if "run.precision" in set_keys and "run.events" not in set_keys:
             run.pop("events", None)
+    det = out.get("detector")
+    if isinstance(det, dict):
+        inline = any(k.startswith(("detector.shape", "detector.material")) for k in set_keys)
+        if inline and "detector.name" not in set_keys:
+            det.pop("name", None)
+        if "detector.name" in set_keys and not inline:
+            det.pop("shape", None)
+            det.pop("material", None)
     return out
 
 

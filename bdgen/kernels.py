@@ -38,7 +38,8 @@ from .geometry import intersect
 from .kinematics import boost, decay_two_body, rotate_to_axis, two_body_momentum, unit_from_angles
 from .physics.form_factors import sachs
 from .physics.scattering import sigma, structure_x
-from .production.sanford_wang import pick_cell, sw_density
+from .production.sanford_wang import pick_cell
+from .production.spectra import sample_one
 from .rng import STAGE_PRODUCTION, STAGE_SCATTER, uniform2
 
 TWO_PI = 2.0 * math.pi
@@ -49,8 +50,14 @@ HIT_COLS = (
     "v_E", "v_px", "v_py", "v_pz",
     "chi_E", "chi_px", "chi_py", "chi_pz",
     "t_in", "t_out",
+    "x0", "y0", "z0",
 )
 N_HIT_COLS = len(HIT_COLS)
+
+#: Source kinds (how a channel makes its V*).
+KIND_MESON_GAMMA = 0  # M -> gamma V*, V* -> chi chibar (pi0, eta)
+KIND_MIXING = 1       # vector meson -> V* by kinetic mixing, V* -> chi chibar (rho, omega, phi)
+KIND_BREM = 2         # p p -> p p V (quasi-real V), V -> chi chibar
 
 
 @jit
@@ -85,10 +92,25 @@ def _decay_cos(mode, r, k0, k1, trial, draw):  # type: ignore[no-untyped-def]
 
 
 @jit
+def production_z(vtx, u):  # type: ignore[no-untyped-def]
+    """Production point on the beam axis (m) from a uniform u.
+
+    vtx = [mode, z_start, length, lambda]: mode 0 gives the origin; mode 1 samples the depth of
+    the first nuclear interaction of the beam, exponential in the interaction length lambda
+    and truncated to the target [z_start, z_start + length].
+    """
+    if vtx[0] == 0.0:
+        return 0.0
+    lam = vtx[3]
+    f = 1.0 - math.exp(-vtx[2] / lam)
+    return vtx[1] - lam * math.log(1.0 - u * f)
+
+
+@jit
 def produce(
-    k0, k1, start, n, chan_cdf, m_meson, sw_params, sw_weights, p_beam,
-    env_p, env_t, env_bound, env_cdf, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode,
-    m_chi, shape, out_trial, out_chi, out_chan, out_hit,
+    k0, k1, start, n, chan_cdf, kind, model, params, env_p, env_t, env_bound, env_cdf,
+    m_parent, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, vtx, shape,
+    out_trial, out_chi, out_chan, out_hit,
 ):  # type: ignore[no-untyped-def]
     """Run trials start..start+n-1 and record the chi that cross the detector.
 
@@ -98,97 +120,122 @@ def produce(
         RNG key.
     start, n : int
         First global trial index and number of trials.
-    (per-channel tables) : see the module docstring.
+    chan_cdf : ndarray, shape (nc,)
+        Cumulative channel probabilities.
+    kind, model : ndarray of int64, shape (nc,)
+        Source kind (KIND_*) and spectrum model (bdgen.production.spectra) of each channel.
+    params : ndarray, shape (nc, k)
+        Spectrum parameters (padded).
+    env_p, env_t, env_bound, env_cdf : ndarray
+        Rejection envelopes, shapes (nc, n_p+1), (nc, n_t+1), (nc, n_p, n_t), (nc, n_p*n_t).
+    m_parent : ndarray, shape (nc,)
+        Mass of the meson (GeV); the proton mass for bremsstrahlung.
+    p_parent : ndarray, shape (nc,)
+        Beam momentum (GeV/c) for bremsstrahlung (the V has p_z = z p_parent); unused otherwise.
+    s_u, s_cdf : ndarray, shape (nc, ns)
+        Inverse-CDF tables of the V* mass^2 (kind MESON_GAMMA).
+    s_mv2 : float
+        m_V^2.
+    s_mg, s_fixed : ndarray, shape (nc,)
+        Width of the arctan map; a fixed V* mass^2 when > 0.
+    decay_mode : ndarray of int64, shape (nc,)
+        chi angular distribution in the V* frame: 0 isotropic, 1 scalar (sin^2), 2 Dirac.
     m_chi : float
-        chi mass, GeV.
+    vtx : ndarray, shape (4,)
+        Production-point model (see :func:`production_z`).
     shape : ndarray, shape (16,)
-        Packed detector shape (:meth:`bdgen.geometry.Shape.packed`).
+        Packed detector shape.
     out_trial, out_chi, out_chan : ndarray, shape (cap,)
-        Output: global trial index (int64), which chi (0 = chi, 1 = chibar; int8), channel (int8).
     out_hit : ndarray, shape (cap, N_HIT_COLS)
-        Output: meson, V* and chi lab four-momenta (GeV) and entry/exit distances (m).
 
     Returns
     -------
-    n_hits : int
-        Number of rows written; if larger than ``cap`` the call must be repeated with more room.
-    trials_per_channel : ndarray, shape (nc,)
-    violations : int
-        Points where the meson density exceeded its envelope (should be 0).
+    n_hits, trials_per_channel, violations
     """
     cap = out_trial.shape[0]
     nc = chan_cdf.shape[0]
     per_chan = np.zeros(nc, dtype=np.int64)
     n_hits = 0
     violations = 0
-    n_p = env_bound.shape[1]
-    n_t = env_bound.shape[2]
     for j in range(n):
         trial = start + j
         draw = 0
-        uc, _unused = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+        uc, uz = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
         draw += 1
         c = 0
         while c < nc - 1 and chan_cdf[c] < uc:
             c += 1
         per_chan[c] += 1
-        # --- meson (p, theta) by rejection from the cell envelope
-        while True:
-            u_cell, u_acc = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
-            u_p, u_t = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw + 1)
-            draw += 2
-            cell = pick_cell(env_cdf[c], u_cell)
-            ip = cell // n_t
-            it = cell - ip * n_t
-            p = env_p[c, ip] + u_p * (env_p[c, ip + 1] - env_p[c, ip])
-            th = env_t[c, it] + u_t * (env_t[c, it + 1] - env_t[c, it])
-            f = sw_density(p, th, sw_params[c], sw_weights[c], p_beam[c])
-            bnd = env_bound[c, ip, it]
-            if f > bnd:
-                violations += 1
-            if u_acc * bnd < f:
-                break
+        z0 = production_z(vtx, uz)
+        x1, x2, draw, viol = sample_one(model[c], params[c], env_p[c], env_t[c], env_bound[c], env_cdf[c],
+                                        k0, k1, trial, STAGE_PRODUCTION, draw)
+        violations += viol
         u_phi, u_s = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
         draw += 1
-        mm = m_meson[c]
         phi = TWO_PI * u_phi
-        st = math.sin(th)
-        m_px = p * st * math.cos(phi)
-        m_py = p * st * math.sin(phi)
-        m_pz = p * math.cos(th)
-        m_e = math.sqrt(p * p + mm * mm)
-        # --- V* mass
-        if s_fixed[c] > 0.0:
-            s = s_fixed[c]
+        mm = m_parent[c]
+        s = s_fixed[c]
+        v_e = v_x = v_y = v_z = 0.0
+        if kind[c] == KIND_BREM:
+            # x1 = z, x2 = p_T of the V; the parent is the beam proton
+            pb = p_parent[c]
+            m_e = math.sqrt(pb * pb + mm * mm)
+            m_px = 0.0
+            m_py = 0.0
+            m_pz = pb
+            v_x = x2 * math.cos(phi)
+            v_y = x2 * math.sin(phi)
+            v_z = x1 * pb
+            v_e = math.sqrt(s + x2 * x2 + v_z * v_z)
         else:
-            u = _interp_inverse(s_cdf[c], s_u[c], u_s)
-            s = s_mv2 + s_mg[c] * math.tan(u)
-        mv = math.sqrt(s)
-        # --- V* direction in the meson rest frame (isotropic)
-        a, b = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
-        draw += 1
-        nx, ny, nz = unit_from_angles(2.0 * a - 1.0, TWO_PI * b)
-        pv = two_body_momentum(mm, 0.0, mv)
-        ev = math.sqrt(pv * pv + s)
-        # --- chi direction in the V* frame about the V* flight axis
-        cth, cphi, draw = _decay_cos(decay_mode[c], 4.0 * m_chi * m_chi / s, k0, k1, trial, draw)
-        c1e, c1x, c1y, c1z = decay_two_body(ev, pv * nx, pv * ny, pv * nz, mv, m_chi, m_chi, cth, cphi)
-        c2e = ev - c1e
-        c2x = pv * nx - c1x
-        c2y = pv * ny - c1y
-        c2z = pv * nz - c1z
-        # --- to the lab
-        bx = m_px / m_e
-        by = m_py / m_e
-        bz = m_pz / m_e
-        v_e, v_x, v_y, v_z = boost(ev, pv * nx, pv * ny, pv * nz, bx, by, bz)
+            st = math.sin(x2)
+            m_px = x1 * st * math.cos(phi)
+            m_py = x1 * st * math.sin(phi)
+            m_pz = x1 * math.cos(x2)
+            m_e = math.sqrt(x1 * x1 + mm * mm)
+            if kind[c] == KIND_MIXING:
+                s = mm * mm
+                v_e, v_x, v_y, v_z = m_e, m_px, m_py, m_pz
+        if kind[c] == KIND_MESON_GAMMA:
+            if s_fixed[c] <= 0.0:
+                u = _interp_inverse(s_cdf[c], s_u[c], u_s)
+                s = s_mv2 + s_mg[c] * math.tan(u)
+            mv = math.sqrt(s)
+            # V* direction in the meson rest frame (isotropic)
+            a, b = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+            draw += 1
+            nx, ny, nz = unit_from_angles(2.0 * a - 1.0, TWO_PI * b)
+            pv = two_body_momentum(mm, 0.0, mv)
+            ev = math.sqrt(pv * pv + s)
+            # chi direction in the V* frame about the V* flight axis (transverse polarisation)
+            cth, cphi, draw = _decay_cos(decay_mode[c], 4.0 * m_chi * m_chi / s, k0, k1, trial, draw)
+            c1e, c1x, c1y, c1z = decay_two_body(ev, pv * nx, pv * ny, pv * nz, mv, m_chi, m_chi, cth, cphi)
+            c2e = ev - c1e
+            c2x = pv * nx - c1x
+            c2y = pv * ny - c1y
+            c2z = pv * nz - c1z
+            bx = m_px / m_e
+            by = m_py / m_e
+            bz = m_pz / m_e
+            v_e, v_x, v_y, v_z = boost(ev, pv * nx, pv * ny, pv * nz, bx, by, bz)
+            c1e, c1x, c1y, c1z = boost(c1e, c1x, c1y, c1z, bx, by, bz)
+            c2e, c2x, c2y, c2z = boost(c2e, c2x, c2y, c2z, bx, by, bz)
+        else:
+            # an unpolarised V*: isotropic decay, directly from its lab four-momentum
+            mv = math.sqrt(s)
+            cth, cphi, draw = _decay_cos(0, 0.0, k0, k1, trial, draw)
+            c1e, c1x, c1y, c1z = decay_two_body(v_e, v_x, v_y, v_z, mv, m_chi, m_chi, cth, cphi)
+            c2e = v_e - c1e
+            c2x = v_x - c1x
+            c2y = v_y - c1y
+            c2z = v_z - c1z
         for k in range(2):
             if k == 0:
-                e_, x_, y_, z_ = boost(c1e, c1x, c1y, c1z, bx, by, bz)
+                e_, x_, y_, z_ = c1e, c1x, c1y, c1z
             else:
-                e_, x_, y_, z_ = boost(c2e, c2x, c2y, c2z, bx, by, bz)
+                e_, x_, y_, z_ = c2e, c2x, c2y, c2z
             pp = math.sqrt(x_ * x_ + y_ * y_ + z_ * z_)
-            t_in, t_out = intersect(shape, 0.0, 0.0, 0.0, x_ / pp, y_ / pp, z_ / pp)
+            t_in, t_out = intersect(shape, 0.0, 0.0, z0, x_ / pp, y_ / pp, z_ / pp)
             if t_out > t_in:
                 if n_hits < cap:
                     out_trial[n_hits] = trial
@@ -209,6 +256,9 @@ def produce(
                     row[11] = z_
                     row[12] = t_in
                     row[13] = t_out
+                    row[14] = 0.0
+                    row[15] = 0.0
+                    row[16] = z0
                 n_hits += 1
     return n_hits, per_chan, violations
 
@@ -339,8 +389,8 @@ def scatter(
         row[9] = pz - pr * rz
         # vertex uniformly along the chord; time of flight from the production point
         d = hit[h, 12] + u4 * length
-        row[10] = d * px / p
-        row[11] = d * py / p
-        row[12] = d * pz / p
+        row[10] = hit[h, 14] + d * px / p
+        row[11] = hit[h, 15] + d * py / p
+        row[12] = hit[h, 16] + d * pz / p
         row[13] = d / (c_m_per_ns * p / e)
     return violations

@@ -48,7 +48,11 @@ NO_EVENT_LIMIT = 20_000_000
 
 @dataclass(frozen=True)
 class ChannelSetup:
-    """One production channel of a run."""
+    """One production channel of a run.
+
+    ``per_pot`` is the yield of the parent per POT (mesons, or 1 proton for bremsstrahlung) and
+    ``branching_ratio`` the number of chi pairs per parent, so that ``rate`` = pairs per POT.
+    """
 
     name: str
     pdg: int
@@ -57,6 +61,10 @@ class ChannelSetup:
     branching_ratio: float
     on_shell: bool
     closed_reason: str | None
+    kind: int = 0
+    spectrum: Any = None
+    three_body: Any = None
+    spectrum_model: str = ""
 
     @property
     def rate(self) -> float:
@@ -134,6 +142,53 @@ def _g2max(t: Target, q2_hi: float) -> float:
     return 1.02 * best
 
 
+def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
+    """Rate, kinematics and spectrum of production channel ``name``, or why it is closed."""
+    from .kernels import KIND_BREM, KIND_MESON_GAMMA, KIND_MIXING
+    from .physics.brem import brem_params, brem_rate
+    from .physics.meson_decays import VECTOR_MESONS, br_vector_mixing, vector_meson_mass
+    from .production.spectra import BREM, Spectrum
+
+    m = cfg.model
+    bdnmc = cfg.compat.bdnmc
+    if name == "brem":
+        br_chi = br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
+        if beam.brem is None:
+            return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True, f"beam {beam.name!r} gives no [brem] range", KIND_BREM)
+        if br_chi <= 0.0:
+            return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True,
+                                f"m_V = {m.m_v:.6g} GeV <= 2 m_chi: an on-shell V cannot decay to chi pairs", KIND_BREM)
+        b = beam.brem
+        e_p = beam.proton_energy
+        n_v = brem_rate(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, b.pt_max, bdnmc=bdnmc)
+        # BdNMC counts every V as a chi pair (PHYSICS.md section 8, item 14)
+        br = n_v * (1.0 if bdnmc else br_chi)
+        sp = Spectrum(BREM, brem_params(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, bdnmc=bdnmc), b.z_max, b.pt_max,
+                      p_min=b.z_min, label="brem")
+        return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, br, True, None, KIND_BREM, sp, None, "blumlein_brunner")
+    if name not in beam.mesons:
+        return ChannelSetup(name, 0, 0.0, 0.0, 0.0, False, f"beam {beam.name!r} has no {name} source")
+    src = beam.mesons[name]
+    if name in VECTOR_MESONS:
+        mass = vector_meson_mass(name)
+        pdg = VECTOR_MESONS[name][0]
+        if 2.0 * m.m_chi >= mass:
+            return ChannelSetup(name, pdg, mass, src.per_pot, 0.0, False,
+                                f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {mass:.6g} GeV", KIND_MIXING)
+        br = br_vector_mixing(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
+        return ChannelSetup(name, pdg, mass, src.per_pot, br, True, None, KIND_MIXING, src.generic(), None, src.model)
+    tb = three_body(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
+    pdg = C.PDG_PI0 if name == "pi0" else C.PDG_ETA
+    if not tb.open:
+        return ChannelSetup(name, pdg, tb.m_meson, src.per_pot, 0.0, False,
+                            f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {tb.m_meson:.6g} GeV", KIND_MESON_GAMMA)
+    if src.per_pot <= 0:
+        return ChannelSetup(name, pdg, tb.m_meson, 0.0, 0.0, False, f"{name} yield per POT is 0", KIND_MESON_GAMMA)
+    on_shell = bool(bdnmc and bdnmc_uses_on_shell(tb))
+    return ChannelSetup(name, pdg, tb.m_meson, src.per_pot, tb.branching_ratio(), on_shell, None, KIND_MESON_GAMMA,
+                        src.generic(), tb, src.model)
+
+
 def prepare(cfg: Config) -> RunSetup:
     """Load the beam and detector and build every table the kernels need.
 
@@ -142,32 +197,12 @@ def prepare(cfg: Config) -> RunSetup:
     CardError
         For problems only visible in the beam or detector files.
     """
-    beam = load_beam(cfg.beam.name, pi0_per_pot=cfg.beam.pi0_per_pot, eta_per_pi0=cfg.beam.eta_per_pi0)
+    bdnmc = cfg.compat.bdnmc
+    beam = load_beam(cfg.beam.name, pi0_per_pot=cfg.beam.pi0_per_pot, eta_per_pi0=cfg.beam.eta_per_pi0, bdnmc=bdnmc)
     det = _resolve_detector(cfg)
     m = cfg.model
-    bdnmc = cfg.compat.bdnmc
     notes: list[str] = []
-    channels: list[ChannelSetup] = []
-    spectra = []
-    s_tables = []
-    for name in cfg.production.channels:
-        if name not in beam.mesons:
-            channels.append(ChannelSetup(name, 0, 0.0, 0.0, 0.0, False, f"beam {beam.name!r} has no {name} source"))
-            continue
-        src = beam.mesons[name]
-        tb = three_body(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
-        pdg = C.PDG_PI0 if name == "pi0" else C.PDG_ETA
-        reason = None
-        if not tb.open:
-            reason = f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {tb.m_meson:.6g} GeV"
-        elif src.per_pot <= 0:
-            reason = f"{name} yield per POT is 0"
-        br = tb.branching_ratio() if reason is None else 0.0
-        on_shell = bool(bdnmc and reason is None and bdnmc_uses_on_shell(tb))
-        channels.append(ChannelSetup(name, pdg, tb.m_meson, src.per_pot, br, on_shell, reason))
-        if reason is None:
-            spectra.append(src.spectrum)
-            s_tables.append((tb, on_shell))
+    channels = [_channel(name, cfg, beam) for name in cfg.production.channels]
     targets = _targets(cfg, det)
     t_lo, t_hi = cfg.signal.t_min, cfg.signal.t_max
     if bdnmc and cfg.signal.channel == "electron":
@@ -175,65 +210,68 @@ def prepare(cfg: Config) -> RunSetup:
         t_lo, t_hi = max(t_lo - targets[0].mass, 0.0), t_hi - targets[0].mass
     setup = RunSetup(cfg, beam, det, channels, targets, {}, (t_lo, t_hi), notes)
     if setup.open_channels:
-        setup.tables = _tables(setup, spectra, s_tables)
-    # the highest chi energy is below the beam momentum: a window out of reach is closed
+        setup.tables = _tables(setup)
+    # the highest chi energy is below the beam energy: a window out of reach is closed
     e_need = min(e_min(t_lo, m.m_chi, t.mass) for t in targets)
-    if e_need >= beam.proton_momentum:
+    if e_need >= beam.proton_energy:
         notes.append(
             f"signal window closed: recoils above t_min = {t_lo} GeV need E_chi >= {e_need:.4g} GeV, "
-            f"above the beam momentum {beam.proton_momentum} GeV/c"
+            f"above the beam energy {beam.proton_energy:.4g} GeV"
         )
     return setup
 
 
-def _tables(setup: RunSetup, spectra: list[Any], s_tables: list[Any]) -> dict[str, Any]:
+def _tables(setup: RunSetup) -> dict[str, Any]:
     cfg = setup.config
     m = cfg.model
     open_ch = setup.open_channels
     nc = len(open_ch)
     rates = np.array([c.rate for c in open_ch])
-    envs = [sp.envelope() for sp in spectra]
-    kmax = max(sp.params.shape[0] for sp in spectra)
-    sw_params = np.zeros((nc, kmax, 9))
-    sw_weights = np.zeros((nc, kmax))
-    for i, sp in enumerate(spectra):
-        sw_params[i, : sp.params.shape[0]] = sp.params
-        sw_params[i, sp.params.shape[0]:, 8] = 0.0
-        sw_weights[i, : sp.params.shape[0]] = sp.weights
-    tables = [tb.s_table() for tb, _ in s_tables]
-    ns = max(t[0].size for t in tables)
+    envs = [c.spectrum.envelope() for c in open_ch]
+    kpar = max(c.spectrum.params.size for c in open_ch)
+    params = np.zeros((nc, kpar))
+    for i, c in enumerate(open_ch):
+        params[i, : c.spectrum.params.size] = c.spectrum.params
+    s_list = [c.three_body.s_table() if c.three_body is not None else (np.zeros(2), np.array([0.0, 1.0]))
+              for c in open_ch]
+    ns = max(u.size for u, _ in s_list)
     # pad to a common length by repeating the last node (cdf = 1 there, never selected)
-    s_u = np.array([np.pad(u, (0, ns - u.size), mode="edge") for u, _ in tables])
-    s_cdf = np.array([np.pad(c, (0, ns - c.size), mode="edge") for _, c in tables])
-    s_mg = np.zeros(nc)
+    s_u = np.array([np.pad(u, (0, ns - u.size), mode="edge") for u, _ in s_list])
+    s_cdf = np.array([np.pad(cd, (0, ns - cd.size), mode="edge") for _, cd in s_list])
+    s_mg = np.array([c.three_body.mg if c.three_body is not None else 0.0 for c in open_ch])
     s_fixed = np.zeros(nc)
     decay_mode = np.zeros(nc, dtype=np.int64)
-    for i, (tb, on_shell) in enumerate(s_tables):
-        s_mg[i] = tb.mg
-        if on_shell:
-            s_fixed[i] = m.m_v**2
-        if cfg.compat.bdnmc and on_shell:
+    for i, c in enumerate(open_ch):
+        if c.three_body is None:
+            s_fixed[i] = m.m_v**2 if c.name == "brem" else 0.0
             decay_mode[i] = 0
-        else:
-            decay_mode[i] = 2 if m.dirac else 1
-    q2_hi = 2.0 * max(t.mass for t in setup.targets) * min(cfg.signal.t_max, 2.0 * setup.beam.proton_momentum)
+            continue
+        if c.on_shell:
+            s_fixed[i] = m.m_v**2
+        # BdNMC decays an on-shell V isotropically (PHYSICS.md section 8, item 3)
+        decay_mode[i] = 0 if (cfg.compat.bdnmc and c.on_shell) else (2 if m.dirac else 1)
+    tgt = setup.beam.target
+    vtx = np.array([1.0 if cfg.production.vertex == "target" else 0.0, tgt.z_start, tgt.length, tgt.lambda_m])
+    q2_hi = 2.0 * max(t.mass for t in setup.targets) * min(cfg.signal.t_max, 2.0 * setup.beam.proton_energy)
     tg = setup.targets
     return {
         "chan_cdf": np.cumsum(rates) / rates.sum(),
-        "m_meson": np.array([c.mass for c in open_ch]),
-        "sw_params": sw_params,
-        "sw_weights": sw_weights,
-        "p_beam": np.array([sp.p_beam for sp in spectra]),
+        "kind": np.array([c.kind for c in open_ch], dtype=np.int64),
+        "model": np.array([c.spectrum.model for c in open_ch], dtype=np.int64),
+        "params": params,
         "env_p": np.array([e.p_edges for e in envs]),
         "env_t": np.array([e.theta_edges for e in envs]),
         "env_bound": np.array([e.bound for e in envs]),
         "env_cdf": np.array([e.cdf for e in envs]),
+        "m_parent": np.array([c.mass for c in open_ch]),
+        "p_parent": np.array([setup.beam.proton_momentum for _ in open_ch]),
         "s_u": s_u,
         "s_cdf": s_cdf,
         "s_mv2": m.m_v**2,
         "s_mg": s_mg,
         "s_fixed": s_fixed,
         "decay_mode": decay_mode,
+        "vtx": vtx,
         "shape": setup.detector.shape.packed(),
         "tg_mass": np.array([t.mass for t in tg]),
         "tg_density": np.array([t.density for t in tg]),
@@ -280,15 +318,16 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "trial": ("i8", "global trial (meson decay) index; with chi_index identifies the event for any chunking"),
     "chi_index": ("i1", "0 for chi, 1 for chibar of the trial's pair"),
     "weight": ("f8", "expected number of such events for the run's POT"),
-    "channel": ("i4", "production channel code (0 pi0, 1 eta)"),
-    "parent_pdg": ("i4", "PDG code of the decaying meson"),
-    "parent_E": ("f8", "meson energy, GeV"), "parent_px": ("f8", "GeV"), "parent_py": ("f8", "GeV"),
+    "channel": ("i4", "production channel code (0 pi0, 1 eta, 2 rho, 3 omega, 4 phi, 5 brem)"),
+    "parent_pdg": ("i4", "PDG code of the parent: the meson, or 2212 (beam proton) for bremsstrahlung"),
+    "parent_E": ("f8", "parent energy, GeV"), "parent_px": ("f8", "GeV"), "parent_py": ("f8", "GeV"),
     "parent_pz": ("f8", "GeV"),
     "v_E": ("f8", "V* (chi chibar system) energy, GeV"), "v_px": ("f8", "GeV"), "v_py": ("f8", "GeV"),
     "v_pz": ("f8", "GeV"),
     "chi_pdg": ("i4", "PDG code of the incoming chi (51/-51 scalar, 52/-52 Dirac)"),
     "chi_E": ("f8", "incoming chi energy, GeV"), "chi_px": ("f8", "GeV"), "chi_py": ("f8", "GeV"),
     "chi_pz": ("f8", "GeV"),
+    "prod_x": ("f8", "production point, m"), "prod_y": ("f8", "m"), "prod_z": ("f8", "m"),
     "x": ("f8", "interaction vertex, m"), "y": ("f8", "m"), "z": ("f8", "m"),
     "t": ("f8", "time of flight from the production point to the vertex, ns"),
     "recoil_pdg": ("i4", "PDG code of the recoiling target (11, 2212, 2112)"),
@@ -342,6 +381,18 @@ def _estimate(s1: np.ndarray, s2: np.ndarray, n: float, scale: float) -> tuple[n
     return scale * mean, scale * np.sqrt(var)
 
 
+def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi: float,
+                o_trial: np.ndarray, o_chi: np.ndarray, o_chan: np.ndarray, o_hit: np.ndarray) -> Any:
+    """Call :func:`bdgen.kernels.produce` with the tables of :func:`prepare`."""
+    from .kernels import produce
+
+    return produce(
+        k0, k1, start, n, tb["chan_cdf"], tb["kind"], tb["model"], tb["params"], tb["env_p"], tb["env_t"],
+        tb["env_bound"], tb["env_cdf"], tb["m_parent"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
+        tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["vtx"], tb["shape"], o_trial, o_chi, o_chan, o_hit,
+    )
+
+
 ProgressFn = Callable[[dict[str, Any]], None]
 
 
@@ -370,7 +421,7 @@ def generate(
     -------
     RunResult
     """
-    from .kernels import N_HIT_COLS, N_SCAT_COLS, produce, scatter
+    from .kernels import N_HIT_COLS, N_SCAT_COLS, scatter
 
     t_start = time.perf_counter()
     setup = prepare(config)
@@ -408,12 +459,7 @@ def generate(
             o_chi = np.empty(cap, dtype=np.int8)
             o_chan = np.empty(cap, dtype=np.int8)
             o_hit = np.empty((cap, N_HIT_COLS))
-            n_hits, pc, viol = produce(
-                k0, k1, n_trials, n, tb["chan_cdf"], tb["m_meson"], tb["sw_params"], tb["sw_weights"],
-                tb["p_beam"], tb["env_p"], tb["env_t"], tb["env_bound"], tb["env_cdf"], tb["s_u"], tb["s_cdf"],
-                tb["s_mv2"], tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m.m_chi, tb["shape"],
-                o_trial, o_chi, o_chan, o_hit,
-            )
+            n_hits, pc, viol = run_produce(tb, k0, k1, n_trials, n, m.m_chi, o_trial, o_chi, o_chan, o_hit)
             if n_hits <= cap:
                 break
             cap = n_hits
@@ -503,7 +549,8 @@ def generate(
             "production": ch.name,
             "signal": cfg.signal.channel,
             "branching_ratio": ch.branching_ratio,
-            "mesons_per_pot": ch.per_pot,
+            "parents_per_pot": ch.per_pot,
+            "spectrum_model": ch.spectrum_model,
             "mediators_produced": run.pot * ch.rate,
             "events": 0.0,
             "error": 0.0,
@@ -566,6 +613,7 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         "v_E": h["v_E"], "v_px": h["v_px"], "v_py": h["v_py"], "v_pz": h["v_pz"],
         "chi_pdg": np.where(chi_idx == 0, chi_code, -chi_code).astype(np.int32),
         "chi_E": h["chi_E"], "chi_px": h["chi_px"], "chi_py": h["chi_py"], "chi_pz": h["chi_pz"],
+        "prod_x": h["x0"], "prod_y": h["y0"], "prod_z": h["z0"],
         "x": s["x"], "y": s["y"], "z": s["z"], "t": s["t"],
         "recoil_pdg": tg_pdg[ev["target"][sel]],
         "recoil_T": s["T"],

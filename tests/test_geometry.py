@@ -119,9 +119,9 @@ def outside_rays(draw, shape_strategy=None):
     ],
 )
 def test_volume_surface_max_chord(shape, volume, surface, max_chord):
-    assert shape.volume == pytest.approx(volume, rel=1e-14)
-    assert shape.surface == pytest.approx(surface, rel=1e-14)
-    assert shape.max_chord == pytest.approx(max_chord, rel=1e-14)
+    assert shape.volume == pytest.approx(volume, rel=1e-14, abs=0.0)
+    assert shape.surface == pytest.approx(surface, rel=1e-14, abs=0.0)
+    assert shape.max_chord == pytest.approx(max_chord, rel=1e-14, abs=0.0)
 
 
 @pytest.mark.parametrize(
@@ -200,7 +200,7 @@ def test_box_central_chords(rot):
     r = scipy_rotation(rot)
     c = np.asarray(s.centre)
     for k in range(3):
-        assert chord(s, c - 20 * r[:, k], r[:, k])[2] == pytest.approx(size[k], rel=1e-12)
+        assert chord(s, c - 20 * r[:, k], r[:, k])[2] == pytest.approx(size[k], rel=1e-12, abs=0.0)
     diag = r @ np.asarray(size) / np.linalg.norm(size)
     assert chord(s, c - 20 * diag, diag)[2] == pytest.approx(s.max_chord, rel=1e-9)
 

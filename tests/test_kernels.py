@@ -16,11 +16,11 @@ from scipy import integrate, stats
 import bdgen
 from bdgen import constants as C
 from bdgen.config import apply_overrides, config_from_dict, read_card, builtin_card_path
-from bdgen.kernels import HIT_COLS, N_HIT_COLS, N_SCAT_COLS, produce, scatter
+from bdgen.kernels import HIT_COLS, N_HIT_COLS, N_SCAT_COLS, scatter
 from bdgen.kinematics import boost
 from bdgen.physics.meson_decays import three_body
 from bdgen.physics.scattering import GL_NODES, GL_WEIGHTS, dsigma_dt, sigma
-from bdgen.pipeline import prepare
+from bdgen.pipeline import prepare, run_produce
 from bdgen.rng import key_from_seed
 
 COL = {name: i for i, name in enumerate(HIT_COLS)}
@@ -45,11 +45,7 @@ def _produce(cfg: bdgen.Config, n: int, seed: int = 7):
     o_chi = np.empty(cap, dtype=np.int8)
     o_chan = np.empty(cap, dtype=np.int8)
     o_hit = np.empty((cap, N_HIT_COLS))
-    n_hits, per_chan, viol = produce(
-        k0, k1, 0, n, tb["chan_cdf"], tb["m_meson"], tb["sw_params"], tb["sw_weights"], tb["p_beam"],
-        tb["env_p"], tb["env_t"], tb["env_bound"], tb["env_cdf"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
-        tb["s_mg"], tb["s_fixed"], tb["decay_mode"], cfg.model.m_chi, tb["shape"], o_trial, o_chi, o_chan, o_hit,
-    )
+    n_hits, per_chan, viol = run_produce(tb, k0, k1, 0, n, cfg.model.m_chi, o_trial, o_chi, o_chan, o_hit)
     return setup, o_trial[:n_hits], o_chi[:n_hits], o_chan[:n_hits], o_hit[:n_hits], per_chan, viol
 
 

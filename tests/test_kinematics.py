@@ -77,9 +77,9 @@ def velocities(draw, beta_max=0.99):
 def test_two_body_momentum_kallen(m_parent, fa, fb):
     m_a, m_b = fa * m_parent, fb * m_parent
     expected = math.sqrt(kallen(m_parent**2, m_a**2, m_b**2)) / (2 * m_parent)
-    assert two_body_momentum(m_parent, m_a, m_b) == pytest.approx(expected, rel=1e-10)
+    assert two_body_momentum(m_parent, m_a, m_b) == pytest.approx(expected, rel=1e-10, abs=0.0)
     # symmetric in the daughters
-    assert two_body_momentum(m_parent, m_b, m_a) == pytest.approx(expected, rel=1e-12)
+    assert two_body_momentum(m_parent, m_b, m_a) == pytest.approx(expected, rel=1e-12, abs=0.0)
 
 
 @SETTINGS
@@ -102,13 +102,13 @@ def test_two_body_momentum_far_below_threshold_is_zero(m_parent, m_a, m_b):
 def test_two_body_momentum_pi0_to_gamma_v(m_v):
     # PHYSICS.md 3.4: p* = (m_pi^2 - m_V^2)/(2 m_pi)
     expected = (M_PI0**2 - m_v**2) / (2 * M_PI0)
-    assert two_body_momentum(M_PI0, 0.0, m_v) == pytest.approx(expected, rel=1e-12)
+    assert two_body_momentum(M_PI0, 0.0, m_v) == pytest.approx(expected, rel=1e-12, abs=0.0)
 
 
 @pytest.mark.parametrize(("m_v", "m_chi"), [(0.1, 0.005), (0.03, 0.01), (0.3, 0.1), (0.5, 0.2499)])
 def test_two_body_momentum_v_to_chi_chi(m_v, m_chi):
     # PHYSICS.md 3.4: p* = sqrt(m_V^2/4 - m_chi^2)
-    assert two_body_momentum(m_v, m_chi, m_chi) == pytest.approx(math.sqrt(m_v**2 / 4 - m_chi**2), rel=1e-10)
+    assert two_body_momentum(m_v, m_chi, m_chi) == pytest.approx(math.sqrt(m_v**2 / 4 - m_chi**2), rel=1e-10, abs=0.0)
 
 
 def test_two_body_momentum_known_value():
@@ -188,7 +188,7 @@ def test_boost_round_trip(pm, b):
 def test_boost_of_particle_at_rest(m, b):
     e, px, py, pz = boost(m, 0.0, 0.0, 0.0, *b)
     gamma = 1.0 / math.sqrt(1.0 - b @ b)
-    assert e == pytest.approx(gamma * m, rel=1e-12)
+    assert e == pytest.approx(gamma * m, rel=1e-12, abs=0.0)
     np.testing.assert_allclose([px, py, pz], gamma * m * b, rtol=1e-12, atol=1e-15 * gamma * m)
 
 

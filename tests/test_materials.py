@@ -96,7 +96,7 @@ def test_formula_mass_fractions(formula, expected):
     fr = formula_mass_fractions(formula)
     assert set(fr) == set(expected)
     for el, w in expected.items():
-        assert fr[el] == pytest.approx(w, rel=1e-12)
+        assert fr[el] == pytest.approx(w, rel=1e-12, abs=0.0)
     assert math.fsum(fr.values()) == pytest.approx(1.0, abs=1e-15)
 
 
@@ -177,7 +177,7 @@ def test_mass_fractions_renormalised():
     # fractions within 1e-3 of unit sum are accepted and rescaled to sum to 1
     m = make_material("x", 1.0, mass_fractions={"C": 0.8575, "H": 0.1430})
     assert math.fsum(m.mass_fractions.values()) == pytest.approx(1.0, abs=1e-15)
-    assert m.mass_fractions["C"] == pytest.approx(0.8575 / 1.0005, rel=1e-12)
+    assert m.mass_fractions["C"] == pytest.approx(0.8575 / 1.0005, rel=1e-12, abs=0.0)
 
 
 def test_nova_scintillator_mix():

@@ -256,12 +256,62 @@ def bdnmc_uses_on_shell(tb: ThreeBody) -> bool:
     return tb.branching_ratio() <= 1.3 * on
 
 
+
+
+#: Vector mesons: name -> (PDG code, BR(V -> e+ e-)), PDG RPP 2024 (rho0 (4.72 +- 0.05)e-5,
+#: omega (7.38 +- 0.22)e-5, phi (2.979 +- 0.033)e-4).  Masses from the ``particle`` package.
+VECTOR_MESONS: dict[str, tuple[int, float]] = {
+    "rho": (113, 4.72e-5),
+    "omega": (223, 7.38e-5),
+    "phi": (333, 2.979e-4),
+}
+
+
+def vector_meson_mass(meson: str) -> float:
+    """PDG mass of the vector meson (GeV)."""
+    from particle import Particle
+
+    m = Particle.from_pdgid(VECTOR_MESONS[meson][0]).mass
+    assert m is not None
+    return float(m) * 1e-3
+
+
+def br_vector_mixing(meson: str, m_v: float, m_chi: float, epsilon: float, alpha_d: float, dirac: bool,
+                     *, bdnmc: bool = False) -> float:
+    """BR(M -> V* -> chi chibar) for a vector meson M = rho, omega, phi mixing with V.
+
+    The meson couples to the photon with the strength fixed by its e+e- width; replacing the
+    photon by V (coupling eps e, propagator 1/(m_M^2 - m_V^2 + i m_V Gamma_V)) and e+e- by chi
+    chibar (coupling g_D) gives
+
+        Gamma(M -> chi chibar)/Gamma(M -> e+e-) = (3 eps^2/alpha) m_M^3 Gamma_{V*->chi chi}(m_M)
+                                                   / [(m_M^2 - m_V^2)^2 + m_V^2 Gamma_V^2],
+
+    with Gamma_{V*->chi chi}(m_M) the chi-pair width of a V of mass m_M (BdNMC
+    ``branchingratios.cpp``, PHYSICS.md section 3.1, with the full propagator at every m_V
+    instead of BdNMC's mass windows and step functions; cf. Fabbrichesi, Gabrielli, Lanfranchi,
+    "The dark photon", arXiv:2005.01515, section 6.2).  The meson is taken as narrow (the
+    rho line shape is not folded in).
+    """
+    m = vector_meson_mass(meson)
+    if 2.0 * m_chi >= m:
+        return 0.0
+    alpha = C.BDNMC["alpha"] if bdnmc else C.ALPHA
+    g_v = total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc)
+    g_chi = float(width_to_chi(m, alpha_d, m_chi, dirac))
+    br_ee = VECTOR_MESONS[meson][1]
+    return 3.0 * epsilon**2 / alpha * br_ee * m**3 * g_chi / ((m * m - m_v * m_v) ** 2 + m_v * m_v * g_v * g_v)
+
+
 __all__ = [
     "MESONS",
     "ThreeBody",
     "br_to_chi",
     "br_two_body",
     "bdnmc_uses_on_shell",
+    "br_vector_mixing",
+    "VECTOR_MESONS",
+    "vector_meson_mass",
     "meson_gg_factor",
     "meson_mass",
     "three_body",

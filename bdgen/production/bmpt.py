@@ -16,7 +16,8 @@ simulations; BdNMC uses the K0 for the eta, PHYSICS.md 2.3).
 
 Other nuclei: the cross-section scales as (A/A_Be)^alpha(x_F, p_T) with
 alpha = (0.74 - 0.55 x_F + 0.26 x_F^2)(0.98 + 0.21 p_T^2) (Barton et al., PRD 27 (1983) 2580, as
-used in BMPT section 3), x_F = 2 p_L*/sqrt(s).  Under compat.bdnmc BdNMC's variants are used
+used in BMPT section 3), x_F = 2 p_L*/sqrt(s), with p_T frozen at 2 GeV in alpha (the end of
+the data it was fitted to).  Under compat.bdnmc BdNMC's variants are used
 (PHYSICS.md section 8 item 6): reference A = 8, linear p_T in alpha, and K+/K- with (1 + x_R)^r1.
 
 Parameter vector for the kernels (float64):
@@ -38,6 +39,9 @@ PI_PLUS = (62.3, 1.57, 3.45, 0.517, 6.10, 0.153, 0.478, 1.05, 2.65)
 K_PLUS = (7.74, 0.0, 2.45, 0.444, 5.04, 0.121, 0.242, 1.15, -3.17)
 
 M_X_MIN = 1.88  # GeV, smallest missing mass (BMPT section 2)
+#: p_T (GeV) above which the exponent alpha(x_F, p_T) is frozen: the Barton et al. data end near
+#: 2 GeV and the quadratic form grows without bound (at 400 GeV on Mo it would reach A^60).
+PT_ALPHA_MAX = 2.0
 N_PARAMS = 16
 
 
@@ -96,7 +100,8 @@ def bmpt_invariant(p, theta, par):  # type: ignore[no-untyped-def]
         inv *= 0.25 * (1.0 + 3.0 / ratio)
     if par[3] != par[4]:
         xf = 2.0 * gamma * (pl - beta * e) / rs
-        ptp = pt * pt if par[5] == 2.0 else pt
+        ptc = min(pt, PT_ALPHA_MAX)
+        ptp = ptc * ptc if par[5] == 2.0 else ptc
         alpha = (0.74 - 0.55 * xf + 0.26 * xf * xf) * (0.98 + 0.21 * ptp)
         inv *= (par[3] / par[4]) ** alpha
     return inv

@@ -12,23 +12,23 @@ set to zero where the factor (1 - p/(p_B - c9)) is negative.
 A spectrum may be a weighted sum of several parameter sets (the pi0 is the average of pi+ and
 pi-, PHYSICS.md 2.1).
 
-Sampling is by rejection from a piecewise-constant envelope: the (p, theta) rectangle is cut
-into cells, each cell's bound is the largest density on a 5 x 5 sub-grid times a safety factor
-of 1.2, and a cell is picked with probability proportional to bound x area.  The sampled
-distribution is exactly the density wherever the bound holds; the kernel counts any point
-where it does not (``violations``), and the tests require that count to be zero.
+Sampling is by rejection from a piecewise-constant envelope common to all spectrum models
+(:mod:`bdgen.production.spectra`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._jit import jit
 
-SAFETY = 1.2
+if TYPE_CHECKING:
+    from .spectra import Envelope, Spectrum
+
 
 
 @jit
@@ -83,6 +83,7 @@ class SanfordWang:
     params: np.ndarray
     weights: np.ndarray
     theta_max: float = 0.5 * math.pi
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def p_max(self) -> float:
@@ -98,55 +99,20 @@ class SanfordWang:
             flat_o[i] = sw_density(flat_p[i], flat_t[i], self.params, self.weights, self.p_beam)
         return out
 
-    def envelope(self, n_p: int = 160, n_theta: int = 160) -> "Envelope":
-        """Build the piecewise-constant rejection envelope (see module docstring)."""
-        pe = np.linspace(0.0, self.p_max, n_p + 1)
-        te = np.linspace(0.0, self.theta_max, n_theta + 1)
-        sub = 5
-        pp = np.linspace(0.0, self.p_max, n_p * (sub - 1) + 1)
-        tt = np.linspace(0.0, self.theta_max, n_theta * (sub - 1) + 1)
-        grid = _grid_density(pp, tt, self.params, self.weights, self.p_beam)
-        # max over each cell's (sub x sub) block of grid points (shared edges included)
-        g = np.lib.stride_tricks.sliding_window_view(grid, (sub, sub))[:: sub - 1, :: sub - 1]
-        bound = g.max(axis=(2, 3)) * SAFETY
-        area = np.outer(np.diff(pe), np.diff(te))
-        mass = (bound * area).ravel()
-        cdf = np.cumsum(mass)
-        total = float(cdf[-1])
-        cdf /= total
-        return Envelope(p_edges=pe, theta_edges=te, bound=np.ascontiguousarray(bound), cdf=cdf, total=total)
+    def generic(self) -> "Spectrum":
+        """This spectrum behind the common interface (:class:`bdgen.production.spectra.Spectrum`)."""
+        from .spectra import SANFORD_WANG, Spectrum, sw_flat_params
 
+        if "generic" not in self._cache:
+            self._cache["generic"] = Spectrum(
+                SANFORD_WANG, sw_flat_params(self.p_beam, self.params, self.weights), self.p_max,
+                self.theta_max, label="sanford_wang",
+            )
+        return self._cache["generic"]  # type: ignore[no-any-return]
 
-@dataclass(frozen=True)
-class Envelope:
-    """Rejection envelope on a (p, theta) grid.
-
-    Attributes
-    ----------
-    p_edges : ndarray, shape (n_p + 1,)
-    theta_edges : ndarray, shape (n_theta + 1,)
-    bound : ndarray, shape (n_p, n_theta)
-        Upper bound of the density in each cell.
-    cdf : ndarray, shape (n_p * n_theta,)
-        Normalised cumulative bound x area, row-major.
-    total : float
-        Integral of the envelope (mb); the rejection efficiency is integral(density)/total.
-    """
-
-    p_edges: np.ndarray
-    theta_edges: np.ndarray
-    bound: np.ndarray
-    cdf: np.ndarray
-    total: float
-
-
-@jit
-def _grid_density(pp, tt, cs, ws, p_beam):  # type: ignore[no-untyped-def]
-    out = np.empty((pp.shape[0], tt.shape[0]))
-    for i in range(pp.shape[0]):
-        for j in range(tt.shape[0]):
-            out[i, j] = sw_density(pp[i], tt[j], cs, ws, p_beam)
-    return out
+    def envelope(self) -> "Envelope":
+        """The rejection envelope (see :class:`bdgen.production.spectra.Spectrum`)."""
+        return self.generic().envelope()
 
 
 @jit

@@ -13,6 +13,8 @@ Models:
   ``[p_beam, k, (w, c1..c9) * k]``.
 - ``BMPT`` (1): :mod:`bdgen.production.bmpt`.
 - ``BURMAN_SMITH`` (2): :mod:`bdgen.production.burman_smith`.
+- ``BREM`` (3): :func:`bdgen.physics.brem.brem_density`, where the two variables are the
+  momentum fraction z and the transverse momentum p_T of the dark photon instead of (p, theta).
 
 :class:`Spectrum` exposes ``density``, ``envelope`` and ``sample(n, rng)``.
 """
@@ -27,12 +29,14 @@ import numpy as np
 from .._jit import jit
 from .bmpt import bmpt_density
 from .burman_smith import bs_density
+from ..physics.brem import brem_density
 from ..rng import uniform2
 from .sanford_wang import pick_cell, sw_single
 
 SANFORD_WANG = 0
 BMPT = 1
 BURMAN_SMITH = 2
+BREM = 3
 MODEL_NAMES = {"sanford_wang": SANFORD_WANG, "bmpt": BMPT, "burman_smith": BURMAN_SMITH}
 
 SAFETY = 1.2
@@ -58,6 +62,8 @@ def density(model, p, theta, par):  # type: ignore[no-untyped-def]
         return bmpt_density(p, theta, par)
     if model == BURMAN_SMITH:
         return bs_density(p, theta, par)
+    if model == BREM:
+        return brem_density(p, theta, par)
     return 0.0
 
 
@@ -119,6 +125,8 @@ class Spectrum:
         Parameter vector of the model.
     p_max : float
         Largest momentum sampled, GeV/c.
+    p_min : float
+        Smallest momentum sampled (0 except for bremsstrahlung, where it is z_min).
     theta_max : float
         Largest angle sampled, rad.
     p_spacing, theta_spacing : str
@@ -135,6 +143,7 @@ class Spectrum:
     label: str = ""
     n_p: int = 160
     n_theta: int = 160
+    p_min: float = 0.0
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def density(self, p: np.ndarray | float, theta: np.ndarray | float) -> np.ndarray:
@@ -144,18 +153,18 @@ class Spectrum:
                            self.params)
         return flat.reshape(p_arr.shape)
 
-    def _edges(self, hi: float, n: int, spacing: str) -> np.ndarray:
+    def _edges(self, lo: float, hi: float, n: int, spacing: str) -> np.ndarray:
         x = np.linspace(0.0, 1.0, n + 1)
         if spacing == "quadratic":
             x = x * x
-        return hi * x
+        return lo + (hi - lo) * x
 
     def envelope(self) -> Envelope:
         """The rejection envelope (cached)."""
         if "env" in self._cache:
             return self._cache["env"]  # type: ignore[no-any-return]
-        pe = self._edges(self.p_max, self.n_p, self.p_spacing)
-        te = self._edges(self.theta_max, self.n_theta, self.theta_spacing)
+        pe = self._edges(self.p_min, self.p_max, self.n_p, self.p_spacing)
+        te = self._edges(0.0, self.theta_max, self.n_theta, self.theta_spacing)
         sub = 5
         pp = _refine(pe, sub - 1)
         tt = _refine(te, sub - 1)
