@@ -101,12 +101,15 @@ class MesonSource:
         The (p, theta) production spectrum (model-specific object).
     model : str
         The spectrum model's name ("sanford_wang", "bmpt", "burman_smith", or "shape of pi0").
+    alternatives : tuple of (name, Spectrum)
+        Other models of the same spectrum, for the per-event systematic weights.
     """
 
     name: str
     per_pot: float
     spectrum: Any
     model: str
+    alternatives: tuple[tuple[str, Spectrum], ...] = ()
 
     def generic(self) -> Spectrum:
         """The spectrum behind the common sampling interface."""
@@ -190,6 +193,21 @@ def _spectrum(name: str, d: dict[str, Any], beam_p: float, kinetic: float, targe
                     " (or give shape = \"pi0\")")
 
 
+def _alternatives(name: str, d: dict[str, Any], beam_p: float, kinetic: float, target: Target, where: str,
+                  bdnmc: bool) -> tuple[tuple[str, Spectrum], ...]:
+    """Alternative spectrum models listed as ``alternatives = ["bmpt", ...]``."""
+    alts = d.get("alternatives", [])
+    if not isinstance(alts, list) or any(not isinstance(a, str) for a in alts):
+        raise CardError(f"{where}.alternatives = {fmt_value(alts)}: must be a list of model names")
+    out = []
+    for a in alts:
+        if a == d.get("model"):
+            raise CardError(f"{where}.alternatives: {a!r} is the nominal model")
+        sp, _ = _spectrum(name, dict(d, model=a), beam_p, kinetic, target, f"{where}.alternatives", bdnmc)
+        out.append((a, sp.generic() if isinstance(sp, SanfordWang) else sp))
+    return tuple(out)
+
+
 def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float | None = None,
               bdnmc: bool = False) -> Beam:
     """Load ``fluxes/<name>.toml`` and apply the card's yield overrides.
@@ -230,7 +248,8 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
     pi0 = mesons_in["pi0"]
     n_pi0 = float(pi0_per_pot if pi0_per_pot is not None else _num(pi0, "per_pot", f"{where}: mesons.pi0"))
     sp, model = _spectrum("pi0", pi0, p_beam, kinetic, target, f"{where}: mesons.pi0", bdnmc)
-    out = {"pi0": MesonSource("pi0", n_pi0, sp, model)}
+    alts = _alternatives("pi0", pi0, p_beam, kinetic, target, f"{where}: mesons.pi0", bdnmc)
+    out = {"pi0": MesonSource("pi0", n_pi0, sp, model, alts)}
     for species in MESON_SPECIES[1:]:
         if species not in mesons_in:
             continue
@@ -246,10 +265,12 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
             if d["shape"] not in out:
                 raise CardError(f"{mw}.shape = {fmt_value(d['shape'])}: must name a meson listed before it")
             base = out[d["shape"]]
-            out[species] = MesonSource(species, n_pi0 * ratio, base.spectrum, f"{base.model} ({d['shape']} shape)")
+            out[species] = MesonSource(species, n_pi0 * ratio, base.spectrum, f"{base.model} ({d['shape']} shape)",
+                                       base.alternatives)
         else:
             sp, model = _spectrum(species, d, p_beam, kinetic, target, mw, bdnmc)
-            out[species] = MesonSource(species, n_pi0 * ratio, sp, model)
+            alts = _alternatives(species, d, p_beam, kinetic, target, mw, bdnmc)
+            out[species] = MesonSource(species, n_pi0 * ratio, sp, model, alts)
     brem = None
     if "brem" in data:
         b = data["brem"]

@@ -1,4 +1,4 @@
-"""Command-line interface: ``bdgen run``, ``bdgen card``.
+"""Command-line interface: ``bdgen run``, ``bdgen beams``, ``bdgen card``.
 
 Exit status: 0 on success, 2 for bad input (one line on stderr naming the key, the value and
 what is allowed; nothing is written), 130 when interrupted (no output file is left behind).
@@ -37,6 +37,8 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace existing output files")
     r.add_argument("--seed", type=int, help="random seed (overrides run.seed)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
+
+    sub.add_parser("beams", help="list the beam files, one line each")
 
     c = sub.add_parser("card", help="print a built-in card (to copy and edit)")
     c.add_argument("name", nargs="?", default="miniboone", help="built-in card name (default: miniboone)")
@@ -123,6 +125,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _beams(args: argparse.Namespace) -> int:
+    from . import resources
+    from .beams import load_beam
+
+    for name in resources.available(resources.beams_dir()):
+        b = load_beam(name)
+        mesons = ", ".join(f"{k} {v.per_pot:.3g}/POT ({v.model})" for k, v in b.mesons.items())
+        brem = f"; brem {b.brem.z_min}<z<{b.brem.z_max}, pT<{b.brem.pt_max} GeV" if b.brem else ""
+        print(f"{name:<14} {b.proton_momentum:g} GeV/c p on {b.target.name} (Z={b.target.Z}): {mesons}{brem}")
+    return 0
+
+
 def _card(args: argparse.Namespace) -> int:
     from .config import builtin_card_path
 
@@ -140,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "beams":
+            return _beams(args)
         return _card(args)
     except (CardError, OutputExistsError) as exc:
         print(f"bdgen: error: {exc}", file=sys.stderr)

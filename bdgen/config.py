@@ -97,6 +97,9 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "channels": ("list[str]", ["pi0", "eta"], _channels, "production channels"),
         "vertex": ("str", "origin", _one_of("origin", "target"),
                    "production point: the origin, or sampled along the beam in the target"),
+        "meson_list": ("table", None, None, "a user meson list replacing one meson's spectrum"),
+        "spectrum_systematics": ("bool", False, None,
+                                 "add per-event weights for the beam file's alternative spectrum models"),
     },
     "detector": {
         "name": ("str", None, None, "detector file in detectors/ (or give shape + material)"),
@@ -191,6 +194,8 @@ class ModelParams:
 class ProductionConfig:
     channels: tuple[str, ...]
     vertex: str
+    meson_list: dict[str, Any] | None
+    spectrum_systematics: bool
 
 
 @dataclass(frozen=True)
@@ -325,6 +330,21 @@ def _cross_checks(cfg: Config) -> None:
         )
     if run.output is not None:
         output_format(run.output, "run.output")
+    ml = cfg.production.meson_list
+    if ml is not None:
+        allowed = {"file", "meson", "per_pot"}
+        for key in ml:
+            if key not in allowed:
+                raise CardError(f"production.meson_list.{key} = {fmt_value(ml[key])}: unknown key; allowed: {sorted(allowed)}")
+        if not isinstance(ml.get("file"), str):
+            raise CardError(f"production.meson_list.file = {fmt_value(ml.get('file'))}: must be a file name")
+        if ml.get("meson", "pi0") not in ("pi0", "eta"):
+            raise CardError(f"production.meson_list.meson = {fmt_value(ml.get('meson'))}: must be one of ['pi0', 'eta']")
+        per_pot = ml.get("per_pot")
+        if per_pot is not None and (isinstance(per_pot, bool) or not isinstance(per_pot, (int, float)) or not per_pot > 0):
+            raise CardError(f"production.meson_list.per_pot = {fmt_value(per_pot)}: must be a number > 0")
+        if not Path(ml["file"]).is_file():
+            raise CardError(f"production.meson_list.file = {fmt_value(ml['file'])}: no such file")
 
 
 def output_format(path: str | Path, key: str = "-o") -> str:

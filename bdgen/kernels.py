@@ -39,6 +39,7 @@ from .kinematics import boost, decay_two_body, rotate_to_axis, two_body_momentum
 from .physics.form_factors import sachs
 from .physics.scattering import sigma, structure_x
 from .production.sanford_wang import pick_cell
+from .production.spectra import LIST as MODEL_LIST
 from .production.spectra import sample_one
 from .rng import STAGE_PRODUCTION, STAGE_SCATTER, uniform2
 
@@ -50,7 +51,7 @@ HIT_COLS = (
     "v_E", "v_px", "v_py", "v_pz",
     "chi_E", "chi_px", "chi_py", "chi_pz",
     "t_in", "t_out",
-    "x0", "y0", "z0",
+    "x0", "y0", "z0", "t0",
 )
 N_HIT_COLS = len(HIT_COLS)
 
@@ -110,7 +111,7 @@ def production_z(vtx, u):  # type: ignore[no-untyped-def]
 def produce(
     k0, k1, start, n, chan_cdf, kind, model, params, env_p, env_t, env_bound, env_cdf,
     m_parent, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, vtx, shape,
-    out_trial, out_chi, out_chan, out_hit,
+    list_off, list_data, list_pos, out_trial, out_chi, out_chan, out_hit,
 ):  # type: ignore[no-untyped-def]
     """Run trials start..start+n-1 and record the chi that cross the detector.
 
@@ -145,6 +146,12 @@ def produce(
         Production-point model (see :func:`production_z`).
     shape : ndarray, shape (16,)
         Packed detector shape.
+    list_off : ndarray of int64, shape (nc + 1,)
+        Rows list_off[c]:list_off[c+1] of ``list_data`` are channel c's meson list (model LIST).
+    list_data : ndarray, shape (n_rows, 8)
+        px, py, pz, E (GeV), x, y, z (m), t (ns) of listed mesons.
+    list_pos : ndarray of int64, shape (nc,)
+        1 where the list gives production points (they replace ``vtx``).
     out_trial, out_chi, out_chan : ndarray, shape (cap,)
     out_hit : ndarray, shape (cap, N_HIT_COLS)
 
@@ -166,13 +173,34 @@ def produce(
         while c < nc - 1 and chan_cdf[c] < uc:
             c += 1
         per_chan[c] += 1
+        x0 = 0.0
+        y0 = 0.0
         z0 = production_z(vtx, uz)
-        x1, x2, draw, viol = sample_one(model[c], params[c], env_p[c], env_t[c], env_bound[c], env_cdf[c],
-                                        k0, k1, trial, STAGE_PRODUCTION, draw)
-        violations += viol
+        t0 = 0.0
+        if model[c] == MODEL_LIST:
+            ua, _ub = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+            draw += 1
+            cnt = list_off[c + 1] - list_off[c]
+            row_i = list_off[c] + min(int(ua * cnt), cnt - 1)
+            lx = list_data[row_i, 0]
+            ly = list_data[row_i, 1]
+            lz = list_data[row_i, 2]
+            x1 = math.sqrt(lx * lx + ly * ly + lz * lz)
+            x2 = math.acos(lz / x1) if x1 > 0.0 else 0.0
+            if list_pos[c] == 1:
+                x0 = list_data[row_i, 4]
+                y0 = list_data[row_i, 5]
+                z0 = list_data[row_i, 6]
+                t0 = list_data[row_i, 7]
+        else:
+            x1, x2, draw, viol = sample_one(model[c], params[c], env_p[c], env_t[c], env_bound[c], env_cdf[c],
+                                            k0, k1, trial, STAGE_PRODUCTION, draw)
+            violations += viol
         u_phi, u_s = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
         draw += 1
         phi = TWO_PI * u_phi
+        if model[c] == MODEL_LIST and x1 > 0.0:
+            phi = math.atan2(ly, lx)  # the listed direction, not a random azimuth
         mm = m_parent[c]
         s = s_fixed[c]
         v_e = v_x = v_y = v_z = 0.0
@@ -235,7 +263,7 @@ def produce(
             else:
                 e_, x_, y_, z_ = c2e, c2x, c2y, c2z
             pp = math.sqrt(x_ * x_ + y_ * y_ + z_ * z_)
-            t_in, t_out = intersect(shape, 0.0, 0.0, z0, x_ / pp, y_ / pp, z_ / pp)
+            t_in, t_out = intersect(shape, x0, y0, z0, x_ / pp, y_ / pp, z_ / pp)
             if t_out > t_in:
                 if n_hits < cap:
                     out_trial[n_hits] = trial
@@ -256,9 +284,10 @@ def produce(
                     row[11] = z_
                     row[12] = t_in
                     row[13] = t_out
-                    row[14] = 0.0
-                    row[15] = 0.0
+                    row[14] = x0
+                    row[15] = y0
                     row[16] = z0
+                    row[17] = t0
                 n_hits += 1
     return n_hits, per_chan, violations
 
@@ -392,5 +421,5 @@ def scatter(
         row[10] = hit[h, 14] + d * px / p
         row[11] = hit[h, 15] + d * py / p
         row[12] = hit[h, 16] + d * pz / p
-        row[13] = d / (c_m_per_ns * p / e)
+        row[13] = hit[h, 17] + d / (c_m_per_ns * p / e)
     return violations

@@ -179,14 +179,46 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
         return ChannelSetup(name, pdg, mass, src.per_pot, br, True, None, KIND_MIXING, src.generic(), None, src.model)
     tb = three_body(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
     pdg = C.PDG_PI0 if name == "pi0" else C.PDG_ETA
+    ml = cfg.production.meson_list
+    spectrum, model_name, per_pot = src.generic(), src.model, src.per_pot
+    if ml is not None and ml.get("meson", "pi0") == name:
+        from .production.meson_list import read_meson_list
+
+        spectrum = _ListSpectrum(read_meson_list(ml["file"]))
+        model_name = f"list {ml['file']}"
+        per_pot = float(ml.get("per_pot", src.per_pot))
+        src = type(src)(name, per_pot, src.spectrum, model_name)
     if not tb.open:
         return ChannelSetup(name, pdg, tb.m_meson, src.per_pot, 0.0, False,
                             f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {tb.m_meson:.6g} GeV", KIND_MESON_GAMMA)
     if src.per_pot <= 0:
         return ChannelSetup(name, pdg, tb.m_meson, 0.0, 0.0, False, f"{name} yield per POT is 0", KIND_MESON_GAMMA)
     on_shell = bool(bdnmc and bdnmc_uses_on_shell(tb))
-    return ChannelSetup(name, pdg, tb.m_meson, src.per_pot, tb.branching_ratio(), on_shell, None, KIND_MESON_GAMMA,
-                        src.generic(), tb, src.model)
+    return ChannelSetup(name, pdg, tb.m_meson, per_pot, tb.branching_ratio(), on_shell, None, KIND_MESON_GAMMA,
+                        spectrum, tb, model_name)
+
+
+@dataclass(frozen=True)
+class _ListSpectrum:
+    """A meson list behind the spectrum interface of the kernel tables (model LIST)."""
+
+    mesons: Any
+
+    @property
+    def model(self) -> int:
+        from .production.spectra import LIST
+
+        return LIST
+
+    @property
+    def params(self) -> np.ndarray:
+        return np.zeros(1)
+
+    def envelope(self) -> Any:
+        from .production.spectra import Envelope
+
+        n_p = n_t = 160
+        return Envelope(np.zeros(n_p + 1), np.zeros(n_t + 1), np.zeros((n_p, n_t)), np.ones(n_p * n_t), 1.0)
 
 
 def prepare(cfg: Config) -> RunSetup:
@@ -250,6 +282,12 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
             s_fixed[i] = m.m_v**2
         # BdNMC decays an on-shell V isotropically (PHYSICS.md section 8, item 3)
         decay_mode[i] = 0 if (cfg.compat.bdnmc and c.on_shell) else (2 if m.dirac else 1)
+    lists = [c.spectrum.mesons if isinstance(c.spectrum, _ListSpectrum) else None for c in open_ch]
+    list_off = np.zeros(nc + 1, dtype=np.int64)
+    for i, ml in enumerate(lists):
+        list_off[i + 1] = list_off[i] + (len(ml) if ml is not None else 0)
+    list_data = np.concatenate([ml.data for ml in lists if ml is not None] + [np.zeros((1, 8))])
+    list_pos = np.array([1 if (ml is not None and ml.has_positions) else 0 for ml in lists], dtype=np.int64)
     tgt = setup.beam.target
     vtx = np.array([1.0 if cfg.production.vertex == "target" else 0.0, tgt.z_start, tgt.length, tgt.lambda_m])
     q2_hi = 2.0 * max(t.mass for t in setup.targets) * min(cfg.signal.t_max, 2.0 * setup.beam.proton_energy)
@@ -273,6 +311,9 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "decay_mode": decay_mode,
         "vtx": vtx,
         "shape": setup.detector.shape.packed(),
+        "list_off": list_off,
+        "list_data": np.ascontiguousarray(list_data),
+        "list_pos": list_pos,
         "tg_mass": np.array([t.mass for t in tg]),
         "tg_density": np.array([t.density for t in tg]),
         "tg_ff": np.array([t.ff_model for t in tg], dtype=np.int64),
@@ -329,7 +370,8 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "chi_pz": ("f8", "GeV"),
     "prod_x": ("f8", "production point, m"), "prod_y": ("f8", "m"), "prod_z": ("f8", "m"),
     "x": ("f8", "interaction vertex, m"), "y": ("f8", "m"), "z": ("f8", "m"),
-    "t": ("f8", "time of flight from the production point to the vertex, ns"),
+    "t": ("f8", "time of the interaction, ns: time of flight from the production point (plus the listed "
+                "meson time t for meson lists with positions)"),
     "recoil_pdg": ("i4", "PDG code of the recoiling target (11, 2212, 2112)"),
     "recoil_T": ("f8", "recoil kinetic energy, GeV"),
     "recoil_E": ("f8", "recoil energy, GeV"), "recoil_px": ("f8", "GeV"), "recoil_py": ("f8", "GeV"),
@@ -389,7 +431,8 @@ def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi:
     return produce(
         k0, k1, start, n, tb["chan_cdf"], tb["kind"], tb["model"], tb["params"], tb["env_p"], tb["env_t"],
         tb["env_bound"], tb["env_cdf"], tb["m_parent"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
-        tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["vtx"], tb["shape"], o_trial, o_chi, o_chan, o_hit,
+        tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["vtx"], tb["shape"], tb["list_off"],
+        tb["list_data"], tb["list_pos"], o_trial, o_chi, o_chan, o_hit,
     )
 
 
@@ -543,6 +586,9 @@ def generate(
     else:
         weights = weights[selection]
     events = _event_columns(events_raw, selection, weights, setup) if events_raw else _empty_events()
+    systematics: dict[str, Any] = {}
+    if cfg.production.spectrum_systematics:
+        systematics = _spectrum_systematics(events, setup)
     channels_summary = []
     for i, ch in enumerate(setup.channels):
         entry: dict[str, Any] = {
@@ -578,10 +624,50 @@ def generate(
         "seed": seed_used,
         "version": __version__,
         "compat_bdnmc": cfg.compat.bdnmc,
+        "systematics": systematics,
         "notes": notes,
         "config": cfg.to_dict(),
     }
     return RunResult(events=events, summary=summary, config=cfg)
+
+
+def _spectrum_systematics(events: dict[str, np.ndarray], setup: RunSetup) -> dict[str, Any]:
+    """Add ``weight_<model>`` columns for the beam's alternative spectrum models (in place).
+
+    An event from meson channel c with momentum p and angle theta gets the weight
+    w [f_alt(p, theta)/I_alt] / [f_nom(p, theta)/I_nom], with I the integrals over the nominal
+    model's sampled domain: the same yield per POT with the alternative's shape (restricted to
+    the nominal domain).  This is exact importance reweighting of the generated trials.
+    Events from channels without that alternative keep their weight.
+
+    Returns the signal estimate for each alternative.
+    """
+    from .production.spectra import _grid_pairs
+
+    names = sorted({a for c in setup.open_channels if c.name in setup.beam.mesons
+                    for a, _ in setup.beam.mesons[c.name].alternatives})
+    w = events["weight"]
+    px, py, pz = events["parent_px"], events["parent_py"], events["parent_pz"]
+    p = np.sqrt(px * px + py * py + pz * pz)
+    theta = np.arccos(np.clip(pz / np.where(p > 0, p, 1.0), -1.0, 1.0))
+    out: dict[str, Any] = {}
+    for name in names:
+        ratio = np.ones_like(w)
+        for c in setup.open_channels:
+            src = setup.beam.mesons.get(c.name)
+            alts = dict(src.alternatives) if src is not None else {}
+            if name not in alts or isinstance(c.spectrum, _ListSpectrum):
+                continue
+            nom, alt = c.spectrum, alts[name]
+            sel = events["channel"] == CHANNEL_CODES[c.name]
+            if not np.any(sel):
+                continue
+            f_nom = _grid_pairs(nom.model, p[sel], theta[sel], nom.params) / nom.integral()
+            f_alt = _grid_pairs(alt.model, p[sel], theta[sel], alt.params) / alt.integral(nom.p_max, nom.theta_max)
+            ratio[sel] = np.where(f_nom > 0, f_alt / np.where(f_nom > 0, f_nom, 1.0), 0.0)
+        events[f"weight_{name}"] = w * ratio
+        out[name] = {"signal_events": float(np.sum(w * ratio))}
+    return out
 
 
 def _empty_events() -> dict[str, np.ndarray]:
