@@ -177,6 +177,7 @@ def produce(
         y0 = 0.0
         z0 = production_z(vtx, uz)
         t0 = 0.0
+        lx = ly = lz = 0.0
         if model[c] == MODEL_LIST:
             ua, _ub = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
             draw += 1
@@ -220,6 +221,10 @@ def produce(
             m_px = x1 * st * math.cos(phi)
             m_py = x1 * st * math.sin(phi)
             m_pz = x1 * math.cos(x2)
+            if model[c] == MODEL_LIST:  # exactly the listed momentum
+                m_px = lx
+                m_py = ly
+                m_pz = lz
             m_e = math.sqrt(x1 * x1 + mm * mm)
             if kind[c] == KIND_MIXING:
                 s = mm * mm

@@ -99,6 +99,8 @@ def read_meson_list(path: str | Path) -> MesonList:
             t = f[name]
             cols = {c: t[c].array(library="np") for c in COLUMNS if c in t.keys()}
         return _from_columns(cols, str(p))
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in p.read_text().splitlines()):
+        raise CardError(f"production.meson_list.file = \"{p}\": the list is empty")
     try:
         arr = np.loadtxt(p, comments="#", ndmin=2)
     except ValueError as exc:
