@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from ._version import __version__
 from .errors import CardError
 
@@ -39,6 +41,13 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
 
     sub.add_parser("beams", help="list the beam files, one line each")
+
+    d = sub.add_parser("detectors", help="list the detector files; 'detectors show NAME' for details")
+    dsub = d.add_subparsers(dest="det_command", parser_class=_Parser)
+    show = dsub.add_parser("show", help="masses and number densities of a detector, and a PNG drawing")
+    show.add_argument("name", help="detector file name (see 'bdgen detectors')")
+    show.add_argument("--png", help="drawing to write (default: NAME.png); '-' for none")
+    show.add_argument("--overwrite", action="store_true", help="replace an existing PNG")
 
     c = sub.add_parser("card", help="print a built-in card (to copy and edit)")
     c.add_argument("name", nargs="?", default="miniboone", help="built-in card name (default: miniboone)")
@@ -119,7 +128,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.summary:
         io.write_json(result.summary, args.summary, overwrite=args.overwrite)
     if not args.quiet:
-        print(summary_table(result.summary))
+        for name, r in result.per_detector.items():
+            if len(result.per_detector) > 1:
+                print(f"== {name}")
+            print(summary_table(r.summary))
         if out is not None:
             print(f"events written to {out}")
     return 0
@@ -134,6 +146,48 @@ def _beams(args: argparse.Namespace) -> int:
         mesons = ", ".join(f"{k} {v.per_pot:.3g}/POT ({v.model})" for k, v in b.mesons.items())
         brem = f"; brem {b.brem.z_min}<z<{b.brem.z_max}, pT<{b.brem.pt_max} GeV" if b.brem else ""
         print(f"{name:<14} {b.proton_momentum:g} GeV/c p on {b.target.name} (Z={b.target.Z}): {mesons}{brem}")
+    return 0
+
+
+def _detectors(args: argparse.Namespace) -> int:
+    import math
+
+    from . import resources
+    from .detectors import load_detector
+
+    if args.det_command is None:
+        print(f"{'name':<20} {'beam':<13} {'distance':>9} {'off-axis':>9} {'fiducial':>10}  description")
+        for name in resources.available(resources.detectors_dir()):
+            d = load_detector(name)
+            print(f"{name:<20} {str(d.beam):<13} {d.distance:>7.1f} m {math.degrees(d.off_axis_angle):>7.2f} d "
+                  f"{d.fiducial_mass:>8.4g} t  {d.description}")
+        return 0
+    d = load_detector(args.name)
+    png = None if args.png == "-" else Path(args.png or f"{d.name}.png")
+    if png is not None:
+        from .io import check_writable
+
+        check_writable(png, overwrite=args.overwrite, key="--png", events_file=False)
+    print(f"{d.name}: {d.description}")
+    print(f"beam {d.beam}; fiducial centre {np.round(d.centre, 3).tolist()} m, distance {d.distance:.2f} m, "
+          f"{math.degrees(d.off_axis_angle):.3f} deg off axis")
+    for kind, vols in (("fiducial", d.fiducial), ("outer", d.outer)):
+        for v in vols:
+            m = v.material
+            print(f"  {kind:<8} {v.name:<18} {v.shape.kind:<8} {v.mass_tonnes:10.4g} t  {m.name} {m.density} g/cm3: "
+                  f"n_e {m.electron_density * 1e-6:.5g}, n_p {m.proton_density * 1e-6:.5g}, "
+                  f"n_n {m.neutron_density * 1e-6:.5g} cm^-3")
+    print(f"fiducial mass {d.fiducial_mass:.5g} t; total mass {d.total_mass:.5g} t")
+    if d.published:
+        print("published: " + ", ".join(f"{k} {v}" for k, v in d.published.items()))
+    if d.frame is not None:
+        print(f"experiment frame: origin {list(d.frame.origin)} m, rotation {list(d.frame.rotation_deg)} deg. "
+              f"{d.frame.description}")
+    if png is not None:
+        from .plotting import draw_detector
+
+        draw_detector(d, png)
+        print(f"drawing written to {png}")
     return 0
 
 
@@ -156,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "beams":
             return _beams(args)
+        if args.command == "detectors":
+            return _detectors(args)
         return _card(args)
     except (CardError, OutputExistsError) as exc:
         print(f"bdgen: error: {exc}", file=sys.stderr)

@@ -102,9 +102,12 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
                                  "add per-event weights for the beam file's alternative spectrum models"),
     },
     "detector": {
-        "name": ("str", None, None, "detector file in detectors/ (or give shape + material)"),
+        "name": ("str", None, None, "detector file in detectors/ (or give names, or shape + material)"),
+        "names": ("list[str]", None, None, "several detector files: one event set per detector"),
         "shape": ("table", None, None, "inline shape (see detector files)"),
         "material": ("table", None, None, "inline material (see detector files)"),
+        "frame": ("str", "beam", _one_of("beam", "experiment"),
+                  "coordinates of the output: the beam frame or the experiment's own"),
     },
     "signal": {
         "channel": ("str", "nucleon", _one_of(*SIGNAL_CHANNELS), "electron or nucleon"),
@@ -201,8 +204,17 @@ class ProductionConfig:
 @dataclass(frozen=True)
 class DetectorConfig:
     name: str | None
+    names: tuple[str, ...] | None
     shape: dict[str, Any] | None
     material: dict[str, Any] | None
+    frame: str
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        """The detector files of the run (empty for an inline detector)."""
+        if self.names is not None:
+            return self.names
+        return (self.name,) if self.name is not None else ()
 
 
 @dataclass(frozen=True)
@@ -314,15 +326,27 @@ def _cross_checks(cfg: Config) -> None:
         raise CardError(f"signal.t_min = {sig.t_min} >= signal.t_max = {sig.t_max}: need t_min < t_max")
     det = cfg.detector
     inline = det.shape is not None or det.material is not None
-    if det.name is not None and inline:
-        raise CardError("detector.name and detector.shape/material: give a detector name or an inline detector, not both")
-    if det.name is None and not (det.shape is not None and det.material is not None):
-        raise CardError("detector.name is missing (or give both detector.shape and detector.material)")
-    if det.name is not None and det.name not in resources.available(resources.detectors_dir()):
-        raise CardError(
-            f"detector.name = {fmt_value(det.name)}: unknown detector; "
-            f"available: {resources.available(resources.detectors_dir())}"
-        )
+    given = [k for k, v in (("detector.name", det.name), ("detector.names", det.names)) if v is not None]
+    if inline:
+        given.append("detector.shape/material")
+    if len(given) > 1:
+        raise CardError(f"{' and '.join(given)}: give one of a detector name, a list of names or an inline detector")
+    if not given:
+        raise CardError("detector.name is missing (or give detector.names, or detector.shape and detector.material)")
+    if inline and not (det.shape is not None and det.material is not None):
+        raise CardError("detector.shape and detector.material: an inline detector needs both")
+    if det.names is not None:
+        if not det.names:
+            raise CardError("detector.names = []: must list at least one detector")
+        if len(set(det.names)) != len(det.names):
+            raise CardError(f"detector.names = {list(det.names)}: lists a detector twice")
+    known = resources.available(resources.detectors_dir())
+    for key, names in (("detector.name", (det.name,) if det.name else ()), ("detector.names", det.names or ())):
+        for n in names:
+            if n not in known:
+                raise CardError(f"{key} = {fmt_value(n)}: unknown detector; available: {known}")
+    if det.frame == "experiment" and inline:
+        raise CardError("detector.frame = \"experiment\": an inline detector has no experiment frame")
     if cfg.beam.name not in resources.available(resources.beams_dir()):
         raise CardError(
             f"beam.name = {fmt_value(cfg.beam.name)}: unknown beam; "
@@ -436,12 +460,13 @@ def apply_overrides(card: dict[str, Any], overrides: list[str]) -> dict[str, Any
             run.pop("events", None)
     det = out.get("detector")
     if isinstance(det, dict):
-        inline = any(k.startswith(("detector.shape", "detector.material")) for k in set_keys)
-        if inline and "detector.name" not in set_keys:
-            det.pop("name", None)
-        if "detector.name" in set_keys and not inline:
-            det.pop("shape", None)
-            det.pop("material", None)
+        chosen = {k for k in ("name", "names", "shape", "material")
+                  if any(sk == f"detector.{k}" or sk.startswith(f"detector.{k}.") for sk in set_keys)}
+        if chosen:
+            group = {"shape", "material"} if chosen & {"shape", "material"} else chosen
+            for k in ("name", "names", "shape", "material"):
+                if k not in group and k not in chosen:
+                    det.pop(k, None)
     return out
 
 

@@ -110,8 +110,8 @@ def production_z(vtx, u):  # type: ignore[no-untyped-def]
 @jit
 def produce(
     k0, k1, start, n, chan_cdf, kind, model, params, env_p, env_t, env_bound, env_cdf,
-    m_parent, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, vtx, shape,
-    list_off, list_data, list_pos, out_trial, out_chi, out_chan, out_hit,
+    m_parent, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, vtx, shapes,
+    list_off, list_data, list_pos, out_trial, out_chi, out_chan, out_vol, out_hit,
 ):  # type: ignore[no-untyped-def]
     """Run trials start..start+n-1 and record the chi that cross the detector.
 
@@ -144,21 +144,24 @@ def produce(
     m_chi : float
     vtx : ndarray, shape (4,)
         Production-point model (see :func:`production_z`).
-    shape : ndarray, shape (16,)
-        Packed detector shape.
+    shapes : ndarray, shape (nv, 16)
+        Packed detector volumes (:meth:`bdgen.geometry.Shape.packed`); every crossing of a chi
+        with a volume is one output row.
     list_off : ndarray of int64, shape (nc + 1,)
         Rows list_off[c]:list_off[c+1] of ``list_data`` are channel c's meson list (model LIST).
     list_data : ndarray, shape (n_rows, 8)
         px, py, pz, E (GeV), x, y, z (m), t (ns) of listed mesons.
     list_pos : ndarray of int64, shape (nc,)
         1 where the list gives production points (they replace ``vtx``).
-    out_trial, out_chi, out_chan : ndarray, shape (cap,)
+    out_trial, out_chi, out_chan, out_vol : ndarray, shape (cap,)
+        Trial index (int64), chi index, channel and volume index of each crossing.
     out_hit : ndarray, shape (cap, N_HIT_COLS)
 
     Returns
     -------
     n_hits, trials_per_channel, violations
     """
+    nv = shapes.shape[0]
     cap = out_trial.shape[0]
     nc = chan_cdf.shape[0]
     per_chan = np.zeros(nc, dtype=np.int64)
@@ -268,32 +271,34 @@ def produce(
             else:
                 e_, x_, y_, z_ = c2e, c2x, c2y, c2z
             pp = math.sqrt(x_ * x_ + y_ * y_ + z_ * z_)
-            t_in, t_out = intersect(shape, x0, y0, z0, x_ / pp, y_ / pp, z_ / pp)
-            if t_out > t_in:
-                if n_hits < cap:
-                    out_trial[n_hits] = trial
-                    out_chi[n_hits] = k
-                    out_chan[n_hits] = c
-                    row = out_hit[n_hits]
-                    row[0] = m_e
-                    row[1] = m_px
-                    row[2] = m_py
-                    row[3] = m_pz
-                    row[4] = v_e
-                    row[5] = v_x
-                    row[6] = v_y
-                    row[7] = v_z
-                    row[8] = e_
-                    row[9] = x_
-                    row[10] = y_
-                    row[11] = z_
-                    row[12] = t_in
-                    row[13] = t_out
-                    row[14] = x0
-                    row[15] = y0
-                    row[16] = z0
-                    row[17] = t0
-                n_hits += 1
+            for v in range(nv):
+                t_in, t_out = intersect(shapes[v], x0, y0, z0, x_ / pp, y_ / pp, z_ / pp)
+                if t_out > t_in:
+                    if n_hits < cap:
+                        out_trial[n_hits] = trial
+                        out_chi[n_hits] = k
+                        out_chan[n_hits] = c
+                        out_vol[n_hits] = v
+                        row = out_hit[n_hits]
+                        row[0] = m_e
+                        row[1] = m_px
+                        row[2] = m_py
+                        row[3] = m_pz
+                        row[4] = v_e
+                        row[5] = v_x
+                        row[6] = v_y
+                        row[7] = v_z
+                        row[8] = e_
+                        row[9] = x_
+                        row[10] = y_
+                        row[11] = z_
+                        row[12] = t_in
+                        row[13] = t_out
+                        row[14] = x0
+                        row[15] = y0
+                        row[16] = z0
+                        row[17] = t0
+                    n_hits += 1
     return n_hits, per_chan, violations
 
 
@@ -309,7 +314,7 @@ N_SCAT_COLS = len(SCAT_COLS)
 
 @jit
 def scatter(
-    k0, k1, trial, chi, hit, m_chi, m_v, coupling, dirac, t_lo, t_hi,
+    k0, k1, trial, chi, vol, stream, hit, m_chi, m_v, coupling, dirac, t_lo, t_hi,
     tg_mass, tg_density, tg_ff, tg_mu, tg_q2cut, tg_g2max, nodes, weights, c_m_per_ns, gev2_to_m2,
     out, out_target,
 ):  # type: ignore[no-untyped-def]
@@ -318,7 +323,12 @@ def scatter(
     Parameters
     ----------
     trial, chi : ndarray, shape (m,)
-        Global trial index and chi index of each crossing (they key the random numbers).
+        Global trial index and chi index of each crossing.
+    vol : ndarray of int64, shape (m,)
+        Volume index of each crossing (row of ``tg_density``).
+    stream : ndarray of int64, shape (m,)
+        Random-number stage of each crossing: STAGE_SCATTER + 2 x (the volume's index within its
+        detector) + chi, so that a detector's events do not depend on other detectors in the run.
     hit : ndarray, shape (m, N_HIT_COLS)
         Rows from :func:`produce`.
     m_chi, m_v, coupling : float
@@ -327,8 +337,9 @@ def scatter(
     t_lo, t_hi : float
         Recoil kinetic-energy window (GeV).
     tg_* : ndarray, shape (nt,)
-        Targets: mass (GeV), number density (m^-3), form-factor model, magnetic moment,
-        form-factor Q^2 cut, and a bound on max(G_E^2, G_M^2) over Q^2.
+        Targets: mass (GeV), form-factor model, magnetic moment, form-factor Q^2 cut, and a
+        bound on max(G_E^2, G_M^2) over Q^2; ``tg_density`` has shape (nv, nt): number
+        densities (m^-3) of the targets in each volume.
     nodes, weights : ndarray
         Gauss-Legendre rule on [-1, 1].
     c_m_per_ns, gev2_to_m2 : float
@@ -356,7 +367,7 @@ def scatter(
         for i in range(nt):
             sg = sigma(e, m_chi, m_v, coupling, tg_mass[i], dirac, tg_ff[i], tg_mu[i], tg_q2cut[i],
                        t_lo, t_hi, nodes, weights)
-            rates[i] = tg_density[i] * sg * gev2_to_m2
+            rates[i] = tg_density[vol[h], i] * sg * gev2_to_m2
             total += rates[i]
         row = out[h]
         row[0] = total * length
@@ -365,7 +376,7 @@ def scatter(
                 row[q] = 0.0
             out_target[h] = -1
             continue
-        stage = STAGE_SCATTER + chi[h]
+        stage = stream[h]
         draw = 0
         a, b = uniform2(k0, k1, trial[h], stage, draw)
         draw += 1

@@ -32,11 +32,12 @@ from . import constants as C
 from .beams import Beam, load_beam
 from .config import PRODUCTION_CHANNELS, Config
 from .detectors import Detector, load_detector, parse_detector
+from .errors import CardError
 from .physics import form_factors as FF
 from .physics.meson_decays import bdnmc_uses_on_shell, three_body
 from .physics.scattering import GL_NODES, GL_WEIGHTS, e_min
 from .physics.widths import br_to_chi
-from .rng import STAGE_UNWEIGHT, key_from_seed, uniforms_for
+from .rng import STAGE_SCATTER, STAGE_UNWEIGHT, key_from_seed, uniforms_for
 from ._version import __version__
 
 #: Stable integer codes of the production channels written to the output.
@@ -74,13 +75,19 @@ class ChannelSetup:
 
 @dataclass(frozen=True)
 class Target:
+    """A scattering target species (electron, proton or neutron) and its form factors."""
+
     name: str
     pdg: int
     mass: float
-    density: float
     ff_model: int
     mu: float
     q2_cut: float
+
+    def density(self, material: Any) -> float:
+        """Number density of this target in ``material``, m^-3."""
+        return float({"electron": material.electron_density, "proton": material.proton_density,
+                      "neutron": material.neutron_density}[self.name])
 
 
 @dataclass
@@ -89,12 +96,22 @@ class RunSetup:
 
     config: Config
     beam: Beam
-    detector: Detector
+    detectors: list[Detector]
     channels: list[ChannelSetup]
     targets: list[Target]
     tables: dict[str, Any]
     t_window: tuple[float, float]
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def detector(self) -> Detector:
+        """The first (often the only) detector."""
+        return self.detectors[0]
+
+    @property
+    def volumes(self) -> list[tuple[int, int, Any]]:
+        """(detector index, volume index within it, Volume) for every fiducial volume."""
+        return [(d, v, vol) for d, det in enumerate(self.detectors) for v, vol in enumerate(det.fiducial)]
 
     @property
     def open_channels(self) -> list[ChannelSetup]:
@@ -105,28 +122,31 @@ class RunSetup:
         return sum(c.rate for c in self.open_channels)
 
 
-def _resolve_detector(cfg: Config) -> Detector:
-    if cfg.detector.name is not None:
-        return load_detector(cfg.detector.name)
-    return parse_detector({"shape": cfg.detector.shape, "material": cfg.detector.material}, "inline", "detector")
+def _resolve_detectors(cfg: Config) -> list[Detector]:
+    if cfg.detector.all_names:
+        dets = [load_detector(n) for n in cfg.detector.all_names]
+        if cfg.detector.frame == "experiment":
+            for d in dets:
+                if d.frame is None:
+                    raise CardError(f"detector.frame = \"experiment\": detector {d.name!r} defines no [frame]")
+        return dets
+    return [parse_detector({"shape": cfg.detector.shape, "material": cfg.detector.material}, "inline", "detector")]
 
 
-def _targets(cfg: Config, det: Detector) -> list[Target]:
+def _targets(cfg: Config) -> list[Target]:
     bdnmc = cfg.compat.bdnmc
     q2_cut = 10.0 if bdnmc else math.inf
     if cfg.signal.channel == "electron":
         m_e = C.BDNMC["m_e"] if bdnmc else C.M_E
-        return [Target("electron", C.PDG_ELECTRON, m_e, det.material.electron_density, FF.POINT, 1.0, math.inf)]
+        return [Target("electron", C.PDG_ELECTRON, m_e, FF.POINT, 1.0, math.inf)]
     dip = cfg.signal.form_factors == "dipole" and not bdnmc
     m_p = C.BDNMC["m_p"] if bdnmc else C.M_P
     m_n = C.BDNMC["m_n"] if bdnmc else C.M_N
     mu_p = C.BDNMC["mu_p"] if bdnmc else C.MU_P
     mu_n = C.BDNMC["mu_n"] if bdnmc else C.MU_N
     return [
-        Target("proton", C.PDG_PROTON, m_p, det.material.proton_density,
-               FF.DIPOLE_P if dip else FF.BBA03_P, mu_p, q2_cut),
-        Target("neutron", C.PDG_NEUTRON, m_n, det.material.neutron_density,
-               FF.DIPOLE_N if dip else FF.BBA03_N, mu_n, q2_cut),
+        Target("proton", C.PDG_PROTON, m_p, FF.DIPOLE_P if dip else FF.BBA03_P, mu_p, q2_cut),
+        Target("neutron", C.PDG_NEUTRON, m_n, FF.DIPOLE_N if dip else FF.BBA03_N, mu_n, q2_cut),
     ]
 
 
@@ -231,16 +251,16 @@ def prepare(cfg: Config) -> RunSetup:
     """
     bdnmc = cfg.compat.bdnmc
     beam = load_beam(cfg.beam.name, pi0_per_pot=cfg.beam.pi0_per_pot, eta_per_pi0=cfg.beam.eta_per_pi0, bdnmc=bdnmc)
-    det = _resolve_detector(cfg)
+    dets = _resolve_detectors(cfg)
     m = cfg.model
     notes: list[str] = []
     channels = [_channel(name, cfg, beam) for name in cfg.production.channels]
-    targets = _targets(cfg, det)
+    targets = _targets(cfg)
     t_lo, t_hi = cfg.signal.t_min, cfg.signal.t_max
     if bdnmc and cfg.signal.channel == "electron":
         # BdNMC cuts on the electron's total energy (PHYSICS.md section 8, item 13).
         t_lo, t_hi = max(t_lo - targets[0].mass, 0.0), t_hi - targets[0].mass
-    setup = RunSetup(cfg, beam, det, channels, targets, {}, (t_lo, t_hi), notes)
+    setup = RunSetup(cfg, beam, dets, channels, targets, {}, (t_lo, t_hi), notes)
     if setup.open_channels:
         setup.tables = _tables(setup)
     # the highest chi energy is below the beam energy: a window out of reach is closed
@@ -310,12 +330,14 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "s_fixed": s_fixed,
         "decay_mode": decay_mode,
         "vtx": vtx,
-        "shape": setup.detector.shape.packed(),
+        "shapes": np.array([vol.shape.packed() for _, _, vol in setup.volumes]),
+        "vol_det": np.array([d for d, _, _ in setup.volumes], dtype=np.int64),
+        "vol_local": np.array([v for _, v, _ in setup.volumes], dtype=np.int64),
         "list_off": list_off,
         "list_data": np.ascontiguousarray(list_data),
         "list_pos": list_pos,
         "tg_mass": np.array([t.mass for t in tg]),
-        "tg_density": np.array([t.density for t in tg]),
+        "tg_density": np.array([[t.density(vol.material) for t in tg] for _, _, vol in setup.volumes]),
         "tg_ff": np.array([t.ff_model for t in tg], dtype=np.int64),
         "tg_mu": np.array([t.mu for t in tg]),
         "tg_q2cut": np.array([t.q2_cut for t in tg]),
@@ -337,11 +359,14 @@ class RunResult:
     summary : dict
         Run summary (the JSON of ``--summary``).
     config : Config
+    per_detector : dict of str -> RunResult
+        One result per detector (several for ``detector.names``).
     """
 
     events: dict[str, np.ndarray]
     summary: dict[str, Any]
     config: Config
+    per_detector: dict[str, "RunResult"] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return int(self.events["weight"].shape[0])
@@ -372,6 +397,7 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "x": ("f8", "interaction vertex, m"), "y": ("f8", "m"), "z": ("f8", "m"),
     "t": ("f8", "time of the interaction, ns: time of flight from the production point (plus the listed "
                 "meson time t for meson lists with positions)"),
+    "volume": ("i4", "index of the detector's fiducial volume holding the vertex"),
     "recoil_pdg": ("i4", "PDG code of the recoiling target (11, 2212, 2112)"),
     "recoil_T": ("f8", "recoil kinetic energy, GeV"),
     "recoil_E": ("f8", "recoil energy, GeV"), "recoil_px": ("f8", "GeV"), "recoil_py": ("f8", "GeV"),
@@ -381,29 +407,91 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-class _Accumulator:
-    """Events of the trials processed so far, in trial order."""
+class _DetectorRun:
+    """Accumulated events and statistics of one detector during a run."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: int, name: str, nc: int) -> None:
+        self.index = index
+        self.name = name
         self.parts: list[dict[str, np.ndarray]] = []
         self.n = 0
-        self.sum_prob = 0.0
-        self.trial_sums: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def add(self, part: dict[str, np.ndarray]) -> None:
-        self.parts.append(part)
-        self.n += part["prob"].shape[0]
+        self.s1 = np.zeros(max(nc, 1))
+        self.s2 = np.zeros(max(nc, 1))
+        self.n_eff = 0.0
+        self.n_trials = 0
+        self.n_cross = 0
+        self.done = False
+        self.wmax_used: float | None = None
+        self.notes: list[str] = []
 
     def merged(self) -> dict[str, np.ndarray]:
         if not self.parts:
             return {}
         return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
 
+    def add(self, part: dict[str, np.ndarray], n_cross: int, n_trials: int, run: Any, nc: int, scale: float) -> float:
+        """Add one chunk; decide whether this detector is done.  Returns the relative error."""
+        self.parts.append(part)
+        self.n += part["prob"].shape[0]
+        self.n_cross += n_cross
+        self.n_trials = n_trials
+        target_k = run.events
+        if target_k is not None and self.n >= target_k:
+            ev = self.merged()
+            cut = -1
+            if run.unweighted:
+                cut, self.wmax_used = _unweighted_cut(ev["prob"], ev["u_unw"], target_k)
+            else:
+                cut = target_k - 1
+            if cut >= 0:
+                n_chi_seen = 2 * int(ev["trial"][cut]) + int(ev["chi"][cut]) + 1
+                for key in ev:
+                    ev[key] = ev[key][: cut + 1]
+                self.parts = [ev]
+                self.n = cut + 1
+                self.n_eff = 0.5 * n_chi_seen
+                self.s1, self.s2 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64), ev["prob"], nc)
+                self.done = True
+                return math.nan
+        a1, a2 = _trial_stats(part["trial"], part["chan"].astype(np.int64), part["prob"], nc)
+        self.s1 += a1
+        self.s2 += a2
+        self.n_eff = float(n_trials)
+        est, err = _estimate(self.s1.sum(keepdims=True), self.s2.sum(keepdims=True), self.n_eff, scale)
+        rel = float(err[0] / est[0]) if est[0] > 0 else math.inf
+        if run.precision is not None and self.n > 0 and rel <= run.precision:
+            self.done = True
+        elif self.n == 0 and n_trials >= NO_EVENT_LIMIT:
+            self.notes.append(f"no event in {n_trials} trials: the signal is below "
+                              f"{2.303 * scale / n_trials:.3g} events (90% CL)")
+            self.done = True
+        return rel
+
+
+def _unweighted_cut(prob: np.ndarray, u: np.ndarray, k: int) -> tuple[int, float | None]:
+    """Smallest index c such that K events among 0..c are kept when event i is kept with
+    probability prob_i / W(c), W(c) = max(prob[0..c]) (an exact bound for that prefix).
+
+    The rule depends only on the sequence of events, not on how they were chunked; at the
+    smallest such c exactly K events are kept (a step adds at most one, and a rise of W only
+    removes).  Returns (c, W(c)) or (-1, None) if the sample is too short.
+    """
+    pm = np.maximum.accumulate(prob)
+    jumps = np.flatnonzero(np.r_[True, pm[1:] != pm[:-1]])
+    bounds = np.r_[jumps, prob.size]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        w = pm[a]
+        kept = np.cumsum(u[:b] * w < prob[:b])
+        hit = np.flatnonzero(kept[a:b] >= k)
+        if hit.size:
+            return int(a + hit[0]), float(w)
+    return -1, None
+
 
 def _trial_stats(trial: np.ndarray, chan: np.ndarray, prob: np.ndarray, nc: int) -> tuple[np.ndarray, np.ndarray]:
     """Per channel: sum over trials of a_j and of a_j^2, a_j = sum of prob in trial j."""
-    s1 = np.zeros(nc)
-    s2 = np.zeros(nc)
+    s1 = np.zeros(max(nc, 1))
+    s2 = np.zeros(max(nc, 1))
     if trial.size == 0:
         return s1, s2
     starts = np.flatnonzero(np.r_[True, trial[1:] != trial[:-1]])
@@ -424,15 +512,18 @@ def _estimate(s1: np.ndarray, s2: np.ndarray, n: float, scale: float) -> tuple[n
 
 
 def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi: float,
-                o_trial: np.ndarray, o_chi: np.ndarray, o_chan: np.ndarray, o_hit: np.ndarray) -> Any:
+                o_trial: np.ndarray, o_chi: np.ndarray, o_chan: np.ndarray, o_hit: np.ndarray,
+                o_vol: np.ndarray | None = None) -> Any:
     """Call :func:`bdgen.kernels.produce` with the tables of :func:`prepare`."""
     from .kernels import produce
 
+    if o_vol is None:
+        o_vol = np.empty(o_trial.shape[0], dtype=np.int64)
     return produce(
         k0, k1, start, n, tb["chan_cdf"], tb["kind"], tb["model"], tb["params"], tb["env_p"], tb["env_t"],
         tb["env_bound"], tb["env_cdf"], tb["m_parent"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
-        tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["vtx"], tb["shape"], tb["list_off"],
-        tb["list_data"], tb["list_pos"], o_trial, o_chi, o_chan, o_hit,
+        tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["vtx"], tb["shapes"], tb["list_off"],
+        tb["list_data"], tb["list_pos"], o_trial, o_chi, o_chan, o_vol, o_hit,
     )
 
 
@@ -458,11 +549,15 @@ def generate(
         Trials per chunk (overrides ``run.chunk_size``); results do not depend on it, except
         that a precision run checks its stopping rule once per chunk.
     progress : callable, optional
-        Called after each chunk with a dict (trials, events, relative_error, target).
+        Called after each chunk with a dict (trials, events, relative_error, precision,
+        target_events) for the detector furthest from its stopping rule.
 
     Returns
     -------
     RunResult
+        For several detectors (``detector.names``), ``per_detector`` holds one RunResult per
+        detector, each the same as a single-detector run with the same seed; the top-level
+        events and summary are the first detector's, and ``summary["detectors"]`` lists all.
     """
     from .kernels import N_HIT_COLS, N_SCAT_COLS, scatter
 
@@ -480,20 +575,15 @@ def generate(
     coupling = m.epsilon**2 * C.ALPHA * m.alpha_d
     tb = setup.tables
     notes = list(setup.notes)
-    acc = _Accumulator()
-    s1 = np.zeros(max(nc, 1))
-    s2 = np.zeros(max(nc, 1))
+    states = [_DetectorRun(i, d.name, nc) for i, d in enumerate(setup.detectors)]
     n_trials = 0
-    n_cross = 0
-    per_chan_trials = np.zeros(max(nc, 1), dtype=np.int64)
     violations = 0
-    n_eff: float = 0.0
     closed = nc == 0 or any("signal window closed" in n for n in notes)
     if nc == 0:
         reasons = "; ".join(f"{c.name}: {c.closed_reason}" for c in setup.channels)
         notes.append(f"no open production channel ({reasons})")
-    target_k = run.events
-    wmax_used: float | None = None
+    vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
+    vol_local = tb.get("vol_local", np.zeros(1, dtype=np.int64))
     while not closed:
         n = min(chunk, run.max_trials - n_trials)
         cap = max(1024, int(n * 0.01))
@@ -501,75 +591,78 @@ def generate(
             o_trial = np.empty(cap, dtype=np.int64)
             o_chi = np.empty(cap, dtype=np.int8)
             o_chan = np.empty(cap, dtype=np.int8)
+            o_vol = np.empty(cap, dtype=np.int64)
             o_hit = np.empty((cap, N_HIT_COLS))
-            n_hits, pc, viol = run_produce(tb, k0, k1, n_trials, n, m.m_chi, o_trial, o_chi, o_chan, o_hit)
+            n_hits, _pc, viol = run_produce(tb, k0, k1, n_trials, n, m.m_chi, o_trial, o_chi, o_chan, o_hit, o_vol)
             if n_hits <= cap:
                 break
             cap = n_hits
         violations += viol
-        per_chan_trials[:nc] += pc
-        o_trial, o_chi, o_chan, o_hit = o_trial[:n_hits], o_chi[:n_hits], o_chan[:n_hits], o_hit[:n_hits]
-        n_cross += n_hits
+        o_trial, o_chi, o_chan, o_vol, o_hit = (o_trial[:n_hits], o_chi[:n_hits], o_chan[:n_hits],
+                                                o_vol[:n_hits], o_hit[:n_hits])
+        chi64 = o_chi.astype(np.int64)
+        local = vol_local[o_vol]
         sc = np.empty((n_hits, N_SCAT_COLS))
         o_target = np.empty(n_hits, dtype=np.int64)
         violations += scatter(
-            k0, k1, o_trial, o_chi.astype(np.int64), o_hit, m.m_chi, m.m_v, coupling, m.dirac,
-            setup.t_window[0], setup.t_window[1], tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"],
-            tb["tg_q2cut"], tb["tg_g2max"], GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target,
+            k0, k1, o_trial, chi64, o_vol, STAGE_SCATTER + 2 * local + chi64, o_hit, m.m_chi, m.m_v, coupling,
+            m.dirac, setup.t_window[0], setup.t_window[1], tb["tg_mass"], tb["tg_density"], tb["tg_ff"],
+            tb["tg_mu"], tb["tg_q2cut"], tb["tg_g2max"], GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2,
+            sc, o_target,
         )
-        keep = sc[:, 0] > 0.0
-        part = {
-            "trial": o_trial[keep], "chi": o_chi[keep], "chan": o_chan[keep], "hit": o_hit[keep],
-            "scat": sc[keep], "target": o_target[keep], "prob": sc[keep, 0],
-        }
-        part["u_unw"] = uniforms_for(k0, k1, part["trial"], STAGE_UNWEIGHT, part["chi"].astype(np.int64))
-        acc.add(part)
+        u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
         n_trials += n
-        if target_k is not None:
-            ev = acc.merged() if acc.n >= target_k else {}
-            cut = -1
-            if ev and run.unweighted:
-                wmax_used = float(ev["prob"].max())
-                accepted = np.flatnonzero(ev["u_unw"] * wmax_used < ev["prob"])
-                if accepted.size >= target_k:
-                    cut = int(accepted[target_k - 1])
-            elif ev:
-                cut = target_k - 1
-            if cut >= 0:
-                n_chi_seen = 2 * int(ev["trial"][cut]) + int(ev["chi"][cut]) + 1
-                for key in ev:
-                    ev[key] = ev[key][: cut + 1]
-                acc.parts = [ev]
-                acc.n = cut + 1
-                n_eff = 0.5 * n_chi_seen
-                s1, s2 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64), ev["prob"], nc)
-                if progress is not None:
-                    progress({"trials": n_trials, "events": target_k, "relative_error": math.nan,
-                              "precision": run.precision, "target_events": target_k})
-                break
-        a1, a2 = _trial_stats(part["trial"], part["chan"].astype(np.int64), part["prob"], nc)
-        s1 += a1
-        s2 += a2
-        n_eff = float(n_trials)
-        est, err = _estimate(s1.sum(keepdims=True), s2.sum(keepdims=True), n_eff, scale)
-        rel = float(err[0] / est[0]) if est[0] > 0 else math.inf
+        det_of_hit = vol_det[o_vol]
+        worst = None
+        for st in states:
+            if st.done:
+                continue
+            mine = det_of_hit == st.index
+            key = o_trial[mine] * 2 + chi64[mine]
+            n_cross = int(np.count_nonzero(np.r_[True, key[1:] != key[:-1]])) if key.size else 0
+            sel = mine & (sc[:, 0] > 0.0)
+            part = {
+                "trial": o_trial[sel], "chi": o_chi[sel], "chan": o_chan[sel], "vol": o_vol[sel],
+                "hit": o_hit[sel], "scat": sc[sel], "target": o_target[sel], "prob": sc[sel, 0],
+                "u_unw": u_unw[sel],
+            }
+            rel = st.add(part, n_cross, n_trials, run, nc, scale)
+            if worst is None or (not math.isnan(rel) and (math.isnan(worst[0]) or rel > worst[0])):
+                worst = (rel, st)
         if progress is not None:
-            progress({"trials": n_trials, "events": acc.n, "relative_error": rel,
-                      "precision": run.precision, "target_events": target_k})
-        if run.precision is not None and acc.n > 0 and rel <= run.precision:
+            rel, st = worst if worst is not None else (math.nan, states[0])
+            progress({"trials": n_trials, "events": st.n, "relative_error": rel,
+                      "precision": run.precision, "target_events": run.events})
+        if all(st.done for st in states):
             break
         if n_trials >= run.max_trials:
             notes.append(f"stopped at run.max_trials = {run.max_trials} before reaching the stopping rule")
             break
-        if acc.n == 0 and n_trials >= NO_EVENT_LIMIT:
-            notes.append(f"no event in {n_trials} trials: the signal is below "
-                         f"{2.303 * scale / n_trials:.3g} events (90% CL)")
-            break
     if violations:
         notes.append(f"{violations} sampled points exceeded their rejection bound (sampling slightly biased)")
-    events_raw = acc.merged()
-    est_c, err_c = _estimate(s1, s2, n_eff, scale)
-    est_tot, err_tot = _estimate(s1.sum(keepdims=True), s2.sum(keepdims=True), n_eff, scale)
+    wall = time.perf_counter() - t_start
+    results = [_finish(st, setup, scale, seed_used, notes, wall, k0, k1) for st in states]
+    first = results[0]
+    if len(results) > 1:
+        first.summary["detectors"] = {r.summary["detector"]: {k: v for k, v in r.summary.items() if k != "config"}
+                                      for r in results}
+        first.per_detector = {r.summary["detector"]: r for r in results}
+    else:
+        first.per_detector = {first.summary["detector"]: first}
+    return first
+
+
+def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, notes: list[str], wall: float,
+            k0: Any, k1: Any) -> RunResult:
+    """Weights, unweighting, output columns and summary of one detector."""
+    cfg = setup.config
+    run = cfg.run
+    open_ch = setup.open_channels
+    nc = len(open_ch)
+    events_raw = st.merged()
+    n_eff = st.n_eff
+    est_c, err_c = _estimate(st.s1, st.s2, n_eff, scale)
+    est_tot, err_tot = _estimate(st.s1.sum(keepdims=True), st.s2.sum(keepdims=True), n_eff, scale)
     signal = float(est_tot[0]) if nc else 0.0
     signal_err = float(err_tot[0]) if nc else 0.0
     weights = events_raw["prob"] * (scale / n_eff) if events_raw else np.zeros(0)
@@ -578,19 +671,21 @@ def generate(
         # keep each event with probability w / w_max, w_max the largest weight of the sample
         # (in events mode: of the sample when the K-th event was accepted)
         prob = events_raw["prob"]
-        wmax = wmax_used if wmax_used is not None else float(prob.max())
+        wmax = st.wmax_used if st.wmax_used is not None else float(prob.max())
         selection = np.flatnonzero(events_raw["u_unw"] * wmax < prob)
-        if target_k is not None:
-            selection = selection[:target_k]
+        if run.events is not None:
+            selection = selection[: run.events]
         weights = np.full(selection.size, signal / max(selection.size, 1))
     else:
         weights = weights[selection]
-    events = _event_columns(events_raw, selection, weights, setup) if events_raw else _empty_events()
+    det = setup.detectors[st.index]
+    events = (_event_columns(events_raw, selection, weights, setup, det) if events_raw and selection.size
+              else _empty_events())
     systematics: dict[str, Any] = {}
     if cfg.production.spectrum_systematics:
         systematics = _spectrum_systematics(events, setup)
     channels_summary = []
-    for i, ch in enumerate(setup.channels):
+    for ch in setup.channels:
         entry: dict[str, Any] = {
             "production": ch.name,
             "signal": cfg.signal.channel,
@@ -608,15 +703,15 @@ def generate(
             entry["events"] = float(est_c[j])
             entry["error"] = float(err_c[j])
         channels_summary.append(entry)
-    wall = time.perf_counter() - t_start
     summary = {
+        "detector": det.name,
         "signal_events": signal,
         "signal_events_error": signal_err,
         "relative_error": signal_err / signal if signal > 0 else None,
-        "geometric_acceptance": n_cross / (2.0 * n_trials) if n_trials else 0.0,
+        "geometric_acceptance": st.n_cross / (2.0 * st.n_trials) if st.n_trials else 0.0,
         "mediators_produced": run.pot * setup.rate,
         "channels": channels_summary,
-        "n_generated": int(n_trials),
+        "n_generated": int(st.n_trials),
         "n_events": int(len(events["weight"])),
         "unweighted": run.unweighted,
         "pot": run.pot,
@@ -624,8 +719,9 @@ def generate(
         "seed": seed_used,
         "version": __version__,
         "compat_bdnmc": cfg.compat.bdnmc,
+        "frame": cfg.detector.frame,
         "systematics": systematics,
-        "notes": notes,
+        "notes": notes + st.notes,
         "config": cfg.to_dict(),
     }
     return RunResult(events=events, summary=summary, config=cfg)
@@ -674,7 +770,8 @@ def _empty_events() -> dict[str, np.ndarray]:
     return {k: np.zeros(0, dtype=dt) for k, (dt, _) in EVENT_COLUMNS.items()}
 
 
-def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarray, setup: RunSetup) -> dict[str, np.ndarray]:
+def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarray, setup: RunSetup,
+                   det: Detector) -> dict[str, np.ndarray]:
     from .kernels import HIT_COLS, SCAT_COLS
 
     hit = ev["hit"][sel]
@@ -707,4 +804,13 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         "chi_out_E": s["chi_out_E"], "chi_out_px": s["chi_out_px"], "chi_out_py": s["chi_out_py"],
         "chi_out_pz": s["chi_out_pz"],
     }
+    out["volume"] = setup.tables["vol_local"][ev["vol"][sel]]
+    if setup.config.detector.frame == "experiment" and det.frame is not None:
+        for a, b, c in (("prod_x", "prod_y", "prod_z"), ("x", "y", "z")):
+            xyz = det.frame.points(np.c_[out[a], out[b], out[c]])
+            out[a], out[b], out[c] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+        for pre in ("parent", "v", "chi", "recoil", "chi_out"):
+            v = det.frame.vectors(np.c_[out[f"{pre}_px"], out[f"{pre}_py"], out[f"{pre}_pz"]])
+            out[f"{pre}_px"], out[f"{pre}_py"], out[f"{pre}_pz"] = v[:, 0], v[:, 1], v[:, 2]
     return {k: np.ascontiguousarray(out[k], dtype=EVENT_COLUMNS[k][0]) for k in EVENT_COLUMNS}
+

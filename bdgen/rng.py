@@ -36,8 +36,8 @@ SEED_LIMIT = 2**63
 #: Stage numbers (the second counter word) so that different stages of the same trial never
 #: share random numbers.
 STAGE_PRODUCTION = 0
-STAGE_SCATTER = 1
-STAGE_UNWEIGHT = 3
+STAGE_UNWEIGHT = 1   # draw = 2 x (volume index within the detector) + chi
+STAGE_SCATTER = 16   # stage = STAGE_SCATTER + 2 x (volume index within the detector) + chi
 
 
 @jit

@@ -21,7 +21,7 @@ from bdgen.kinematics import boost
 from bdgen.physics.meson_decays import three_body
 from bdgen.physics.scattering import GL_NODES, GL_WEIGHTS, dsigma_dt, sigma
 from bdgen.pipeline import prepare, run_produce
-from bdgen.rng import key_from_seed
+from bdgen.rng import STAGE_SCATTER, key_from_seed
 
 COL = {name: i for i, name in enumerate(HIT_COLS)}
 
@@ -198,7 +198,8 @@ def test_recoil_energy_follows_dsigma_dT():
     k0, k1, _ = key_from_seed(11)
     coupling = 1e-6 * C.ALPHA * 0.1
     t_lo, t_hi = setup.t_window
-    viol = scatter(k0, k1, trial, np.zeros(n, dtype=np.int64), hit, 0.01, 0.03, coupling, False, t_lo, t_hi,
+    zeros = np.zeros(n, dtype=np.int64)
+    viol = scatter(k0, k1, trial, zeros, zeros, zeros + STAGE_SCATTER, hit, 0.01, 0.03, coupling, False, t_lo, t_hi,
                    tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"], tb["tg_q2cut"], tb["tg_g2max"],
                    GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, out, target)
     assert viol == 0
@@ -211,7 +212,7 @@ def test_recoil_energy_follows_dsigma_dT():
                       for t in grid])
         cum = integrate.cumulative_trapezoid(f, grid, initial=0.0)
         assert stats.kstest(tt, lambda x: np.interp(x, grid, cum / cum[-1])).pvalue > 1e-3
-    sig = [tg.density * sigma(e, 0.01, 0.03, coupling, tg.mass, False, tg.ff_model, tg.mu, tg.q2_cut,
+    sig = [tg.density(setup.detector.material) * sigma(e, 0.01, 0.03, coupling, tg.mass, False, tg.ff_model, tg.mu, tg.q2_cut,
                               t_lo, t_hi, GL_NODES, GL_WEIGHTS) for tg in setup.targets]
     frac = sig[0] / sum(sig)
     k = int(np.sum(target == 0))

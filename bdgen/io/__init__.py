@@ -89,6 +89,14 @@ def metadata(result: "RunResult") -> dict[str, Any]:
     }
 
 
+def event_sets(result: "RunResult") -> dict[str, dict[str, Any]]:
+    """Event sets to write: {"events": ...} for one detector, {"events_<name>": ...} for several."""
+    per = result.per_detector
+    if len(per) > 1:
+        return {f"events_{name}": r.events for name, r in per.items()}
+    return {"events": result.events}
+
+
 def write(result: "RunResult", path: str | Path, *, overwrite: bool = False) -> Path:
     """Write the events and provenance of ``result`` to ``path`` (.root, .h5 or .hdf5).
 
@@ -116,13 +124,16 @@ def write_json(obj: Any, path: str | Path, *, overwrite: bool = False) -> Path:
     return p
 
 
-def read(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Read a bdgen file back: (events as dict of numpy arrays, metadata dict)."""
+def read(path: str | Path, detector: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a bdgen file back: (events as dict of numpy arrays, metadata dict).
+
+    ``detector`` selects the event set of one detector in a multi-detector file.
+    """
     fmt = output_format(path, "path")
     if fmt == "root":
         from .root import read_root
 
-        return read_root(path)
+        return read_root(path, detector)
     from .hdf5 import read_hdf5
 
-    return read_hdf5(path)
+    return read_hdf5(path, detector)

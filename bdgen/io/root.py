@@ -2,8 +2,9 @@
 
 uproot >= 5.7 writes an RNTuple for ``file[name] = dict``; bdgen uses ``mktree`` + ``extend``
 so that the file holds a classic TTree readable by every ROOT version (ENVIRONMENT.md).
+A run with several detectors writes one tree ``events_<detector>`` per detector instead.
 Provenance: TObjString ``config`` and ``summary`` (JSON) and a one-entry TTree ``run`` with
-the numbers (pot, signal_events, signal_events_error, seed, n_generated).
+the numbers (pot, signal_events, signal_events_error, seed, n_generated) of the first detector.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import uproot
 
-from . import metadata
+from . import event_sets, metadata
 
 if TYPE_CHECKING:
     from ..pipeline import RunResult
@@ -26,14 +27,13 @@ _BASKET = 200_000
 def write_root(path: str | Path, result: "RunResult") -> None:
     """Write ``result`` to the ROOT file ``path`` (which is created or truncated)."""
     meta = metadata(result)
-    ev = result.events
+    sets = event_sets(result)
     with uproot.recreate(str(path)) as f:
-        tree = f.mktree("events", {k: v.dtype for k, v in ev.items()}, title="bdgen events")
-        n = len(ev["weight"])
-        for a in range(0, max(n, 1), _BASKET):
-            if n == 0:
-                break
-            tree.extend({k: v[a : a + _BASKET] for k, v in ev.items()})
+        for tree_name, ev in sets.items():
+            tree = f.mktree(tree_name, {k: v.dtype for k, v in ev.items()}, title="bdgen events")
+            n = len(ev["weight"])
+            for a in range(0, n, _BASKET):
+                tree.extend({k: v[a : a + _BASKET] for k, v in ev.items()})
         run = f.mktree(
             "run",
             {"pot": np.float64, "signal_events": np.float64, "signal_events_error": np.float64,
@@ -52,10 +52,15 @@ def write_root(path: str | Path, result: "RunResult") -> None:
         f["bdgen_version"] = meta["bdgen_version"]
 
 
-def read_root(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read a bdgen ROOT file: (events, metadata)."""
+def read_root(path: str | Path, detector: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a bdgen ROOT file: (events, metadata); ``detector`` picks one event set of a
+    multi-detector file (tree ``events_<detector>``)."""
     with uproot.open(str(path)) as f:
-        events = f["events"].arrays(library="np")
+        name = "events" if detector is None else f"events_{detector}"
+        if name not in f:
+            trees = sorted(k.split(";")[0] for k in f.keys() if k.startswith("events"))
+            raise KeyError(f"{path}: no event set {name!r}; the file has {trees}")
+        events = f[name].arrays(library="np")
         summary = json.loads(str(f["summary"]))
         meta = {
             "config": json.loads(str(f["config"])),

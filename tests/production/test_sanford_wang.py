@@ -194,7 +194,7 @@ def _kernel_mesons(channel: str, n: int, seed: int):
     o_chi = np.empty(cap, dtype=np.int8)
     o_chan = np.empty(cap, dtype=np.int8)
     o_hit = np.empty((cap, N_HIT_COLS))
-    tb = dict(tb, shape=everywhere)
+    tb = dict(tb, shapes=everywhere[None, :])
     n_hits, per_chan, violations = run_produce(tb, k0, k1, 0, n, cfg.model.m_chi, o_trial, o_chi, o_chan, o_hit)
     # both chi of every trial cross the all-enclosing sphere
     assert n_hits == 2 * n

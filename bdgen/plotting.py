@@ -1,0 +1,81 @@
+"""Drawings with matplotlib (headless: the Agg backend).
+
+Only this module imports matplotlib.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .detectors import Detector, Volume
+from .geometry import rotation_matrix
+
+
+def _outline(vol: Volume, n: int = 60) -> np.ndarray:
+    """Points (k, 3) on the edges of a volume's shape, in the beam frame (m)."""
+    sh = vol.shape
+    r = rotation_matrix(sh.rotation_deg)
+    c = np.asarray(sh.centre)
+    t = np.linspace(0.0, 2 * np.pi, n)
+    if sh.kind == "sphere":
+        rad = sh.dims[0]
+        rings = [np.c_[rad * np.cos(t), rad * np.sin(t), 0 * t], np.c_[rad * np.cos(t), 0 * t, rad * np.sin(t)],
+                 np.c_[0 * t, rad * np.cos(t), rad * np.sin(t)]]
+        local = np.concatenate(rings)
+    elif sh.kind == "cylinder":
+        rad, h = sh.dims
+        rings = [np.c_[rad * np.cos(t), rad * np.sin(t), np.full(n, z)] for z in (-h / 2, h / 2)]
+        lines = [np.c_[np.full(2, rad * np.cos(a)), np.full(2, rad * np.sin(a)), [-h / 2, h / 2]]
+                 for a in np.linspace(0, 2 * np.pi, 9)[:-1]]
+        local = np.concatenate(rings + lines)
+    else:
+        hx, hy, hz = np.asarray(sh.dims) / 2
+        corners = np.array([[sx * hx, sy * hy, sz * hz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
+        edges = [(i, j) for i in range(8) for j in range(i + 1, 8) if np.sum(corners[i] != corners[j]) == 1]
+        local = np.concatenate([np.linspace(corners[i], corners[j], 10) for i, j in edges])
+    return local @ r.T + c
+
+
+def draw_detector(det: Detector, path: str | Path) -> Path:
+    """Write a PNG of ``det``: the whole line of sight from the production point (side view),
+    and zoomed side (z-y) and top (z-x) views of the volumes with the beam axis and the line
+    to the detector centre.  Fiducial volumes in blue, outer volumes in grey."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    vols: list[tuple[Volume, str]] = [(v, "outer") for v in det.outer] + [(v, "fiducial") for v in det.fiducial]
+    pts_all = np.concatenate([_outline(v) for v, _ in vols])
+    lo, hi = pts_all.min(axis=0), pts_all.max(axis=0)
+    pad = 0.15 * (hi - lo).max() + 0.5
+    c = det.centre
+    panels = ((axes[0], 1, "y (m)", "side view", False), (axes[1], 1, "y (m)", "side view, zoomed", True),
+              (axes[2], 0, "x (m)", "top view, zoomed", True))
+    for ax, k, label, title, zoom in panels:
+        zs = np.array([min(0.0, lo[2] - pad), hi[2] + pad])
+        ax.plot(zs, [0.0, 0.0], color="tab:red", lw=1, label="proton beam axis (x = y = 0)")
+        ax.plot([0.0, c[2]], [0.0, c[k]], color="gray", lw=0.7, ls="--", label="production point to centre")
+        for v, kind in vols:
+            p = _outline(v)
+            ax.plot(p[:, 2], p[:, k], ".", ms=1.5, color="tab:blue" if kind == "fiducial" else "tab:gray")
+        if zoom:
+            ax.set_xlim(lo[2] - pad, hi[2] + pad)
+            ax.set_ylim(min(lo[k], 0.0) - pad, max(hi[k], 0.0) + pad)
+            ax.set_aspect("equal", adjustable="box")
+        ax.set_xlabel("z (m), along the proton beam")
+        ax.set_ylabel(label)
+        ax.set_title(title)
+    axes[0].legend(loc="best", fontsize=7)
+    fig.suptitle(f"{det.name}: {det.description}\nfiducial {det.fiducial_mass:.4g} t (blue), total "
+                 f"{det.total_mass:.4g} t; {det.distance:.1f} m, {np.degrees(det.off_axis_angle):.2f} deg off axis",
+                 fontsize=9)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
