@@ -259,6 +259,8 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
             ratio = float(eta_per_pi0)
         elif "per_pi0" in d:
             ratio = _num(d, "per_pi0", mw, positive=False)
+            if ratio < 0:
+                raise CardError(f"{mw}.per_pi0 = {ratio}: must be >= 0")
         else:
             raise CardError(f"{mw}.per_pi0 is missing: every beam file must give its own {species}/pi0")
         if "shape" in d:

@@ -4,7 +4,7 @@ Units: GeV for energies and masses, metres for lengths, nanoseconds for times.
 
 Particle masses come from the PDG tables shipped with the ``particle`` package
 (PDG Review of Particle Physics, as packaged by scikit-hep/particle); physical
-constants from CODATA 2018 through :mod:`scipy.constants`.  The BdNMC values
+constants from CODATA through :mod:`scipy.constants` (CODATA 2022 with scipy >= 1.15).  The BdNMC values
 (PHYSICS.md section 1, ``constants.h`` of BdNMC) are kept separately in
 :data:`BDNMC` for the ``compat.bdnmc`` switch.
 """
@@ -16,9 +16,9 @@ from types import MappingProxyType
 import scipy.constants as _sc
 from particle import Particle
 
-#: Fine-structure constant at Q^2 = 0 (CODATA 2018).
+#: Fine-structure constant at Q^2 = 0 (CODATA, via scipy.constants).
 ALPHA: float = _sc.fine_structure
-#: hbar*c in GeV*m (CODATA 2018).
+#: hbar*c in GeV*m (CODATA, via scipy.constants).
 HBARC_GEV_M: float = _sc.hbar * _sc.c / _sc.e * 1e-9
 #: Conversion factor GeV^-2 -> m^2: (hbar c)^2.
 GEV2_TO_M2: float = HBARC_GEV_M**2

@@ -18,7 +18,8 @@ Other nuclei: the cross-section scales as (A/A_Be)^alpha(x_F, p_T) with
 alpha = (0.74 - 0.55 x_F + 0.26 x_F^2)(0.98 + 0.21 p_T^2) (Barton et al., PRD 27 (1983) 2580, as
 used in BMPT section 3), x_F = 2 p_L*/sqrt(s), with p_T frozen at 2 GeV in alpha (the end of
 the data it was fitted to).  Under compat.bdnmc BdNMC's variants are used
-(PHYSICS.md section 8 item 6): reference A = 8, linear p_T in alpha, and K+/K- with (1 + x_R)^r1.
+(PHYSICS.md section 8 item 6): reference A = 8, linear p_T in alpha (not frozen), x_F = p_L*/sqrt(s),
+and a K0 weight K+ (1 + 3/R)/2 with R the pion ratio 1.05 (1 + x_R)^2.65 (BdNMC's BMPT_dist.cpp).
 
 Parameter vector for the kernels (float64):
     [p_beam, m_meson, species (0 pion, 1 kaon), A_target, A_ref, pt_power (2 or 1),
@@ -95,13 +96,22 @@ def bmpt_invariant(p, theta, par):  # type: ignore[no-untyped-def]
     if par[2] == 0.0:
         ratio = r0 * (1.0 + xr) ** r1  # pi+/pi-
         inv *= 0.5 * (1.0 + 1.0 / ratio)
-    else:
-        ratio = r0 * (1.0 + par[6] * xr) ** r1  # K+/K-
+    elif par[6] < 0.0:
+        ratio = r0 * (1.0 - xr) ** r1  # K+/K-
         inv *= 0.25 * (1.0 + 3.0 / ratio)
+    else:
+        # BdNMC's K0 weight K+ (1 + 3/ratio)/2 evaluates the *pion* ratio 1.05 (1 + x_R)^2.65
+        # (BMPT_dist.cpp calls pratio, not pratio_Kaon)
+        ratio = PI_PLUS[7] * (1.0 + xr) ** PI_PLUS[8]
+        inv *= 0.5 * (1.0 + 3.0 / ratio)
     if par[3] != par[4]:
-        xf = 2.0 * gamma * (pl - beta * e) / rs
-        ptc = min(pt, PT_ALPHA_MAX)
-        ptp = ptc * ptc if par[5] == 2.0 else ptc
+        if par[5] == 2.0:
+            xf = 2.0 * gamma * (pl - beta * e) / rs
+            ptc = min(pt, PT_ALPHA_MAX)
+            ptp = ptc * ptc
+        else:  # BdNMC: x_F = p_L*/sqrt(s), linear p_T, no freeze
+            xf = gamma * (pl - beta * e) / rs
+            ptp = pt
         alpha = (0.74 - 0.55 * xf + 0.26 * xf * xf) * (0.98 + 0.21 * ptp)
         inv *= (par[3] / par[4]) ** alpha
     return inv

@@ -13,8 +13,9 @@ theta in degrees:
     NormZ = Z^(1/3) sum_k n_k (ln Z)^k,  n = (0.8851, -0.1015, 0.1459, -0.0265)
     ampz = Zf (min[27 - 4((730 - T_p)/145)^2, 27], 18.2, 8.0, 13 + (Z - 12)/10,
               9 + (Z - 12)/10 - (T_p - 685)/20)
-    Zf = 2, Z1c = 0.7 for Z = 1 (hydrogen); 1 otherwise.  T_F = T_p - 140 - 2B for Z > 1 and the
-    kinematic endpoint of p p -> d pi+ for Z = 1.  T_pi <= T_p - m_pi.
+    Zf = 2, Z1c = 0.7 for Z = 1 (hydrogen); 1 otherwise.  T_F = T_p - 140 - 2B for Z > 1 and, for
+    Z = 1, the kinematic endpoint of p p -> d pi+ at the pion's angle theta (as in BdNMC's TF).
+    T_pi <= T_p - m_pi.
 
 It is the pi+ spectrum; as in BdNMC bdgen uses it as the pi0 shape at the stopped-pion sources.
 Outside 585 <= T_p <= 730 MeV the fit is extrapolated linearly (BdNMC does the same at 800 MeV).
@@ -85,16 +86,20 @@ def bs_weight(t_pi, theta_deg, par, knots):  # type: ignore[no-untyped-def]
     if z == 1.0:
         ta730, ta585, sa730, sa585 = 53.0, 64.5, 127.0, 155.0
         zf, z1c = 2.0, 0.7
-        # endpoint of p p -> d pi+ (pion kinetic energy at 0 degrees is not needed: use the
-        # maximal pion energy in the two-body reaction with the deuteron at rest in the CM)
+        # endpoint of p p -> d pi+ at this angle: two-body kinematics in the lab,
+        # p_pi = [A P c + E sqrt(A^2 - m^2 (E^2 - P^2 c^2))] / (E^2 - P^2 c^2),
+        # A = (s + m_pi^2 - m_d^2)/2, E, P the total lab energy and momentum, c = cos(theta)
         mp = 938.27208943
         md = 1875.61294257
-        s = 2.0 * mp * mp + 2.0 * mp * (tp + mp)
-        e_cm = (s + m_pi * m_pi - md * md) / (2.0 * math.sqrt(s))
-        p_cm = math.sqrt(max(e_cm * e_cm - m_pi * m_pi, 0.0))
-        g = (tp + 2.0 * mp) / math.sqrt(s)
-        bg = math.sqrt(max(g * g - 1.0, 0.0))
-        t_f = g * e_cm + bg * p_cm - m_pi
+        e_tot = tp + 2.0 * mp
+        p_tot = math.sqrt(tp * (tp + 2.0 * mp))
+        s = e_tot * e_tot - p_tot * p_tot
+        a = 0.5 * (s + m_pi * m_pi - md * md)
+        c = math.cos(theta_deg * math.pi / 180.0)
+        den = e_tot * e_tot - p_tot * p_tot * c * c
+        disc = a * a - m_pi * m_pi * den
+        p_pi = (a * p_tot * c + e_tot * math.sqrt(max(disc, 0.0))) / den
+        t_f = math.sqrt(p_pi * p_pi + m_pi * m_pi) - m_pi
     elif z <= 8.0:
         ta730, ta585, sa730, sa585 = 34.2, 28.9, 150.0, 130.0
         zf, z1c = 1.0, 1.0
