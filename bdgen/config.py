@@ -65,7 +65,7 @@ def _channels(v: Any) -> str | None:
 
 
 PRODUCTION_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem")
-SIGNAL_CHANNELS = ("electron", "nucleon")
+SIGNAL_CHANNELS = ("electron", "nucleon", "coherent")
 
 _REQ = object()  # marker: the key is required
 
@@ -110,7 +110,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
                   "coordinates of the output: the beam frame or the experiment's own"),
     },
     "signal": {
-        "channel": ("str", "nucleon", _one_of(*SIGNAL_CHANNELS), "electron or nucleon"),
+        "channel": ("str", "nucleon", _one_of(*SIGNAL_CHANNELS),
+                    "electron, nucleon (incoherent, free p and n) or coherent (whole nuclei, Helm)"),
         "t_min": ("float", 0.0, _non_negative, "lowest recoil kinetic energy, GeV"),
         "t_max": ("float", 1e9, _positive, "highest recoil kinetic energy, GeV"),
         "efficiency": ("float", 1.0, _fraction, "detection efficiency multiplying every weight"),

@@ -26,6 +26,8 @@ GEV2_TO_M2: float = HBARC_GEV_M**2
 HBAR_GEV_S: float = _sc.hbar / _sc.e * 1e-9
 #: Speed of light in m/ns.
 C_M_PER_NS: float = _sc.c * 1e-9
+#: Atomic mass unit in GeV (CODATA, via scipy.constants).
+ATOMIC_MASS_UNIT: float = _sc.physical_constants["atomic mass constant energy equivalent in MeV"][0] * 1e-3
 #: Avogadro's number (1/mol).
 N_A: float = _sc.Avogadro
 

@@ -36,8 +36,8 @@ import numpy as np
 from ._jit import jit
 from .geometry import intersect
 from .kinematics import boost, decay_two_body, rotate_to_axis, two_body_momentum, unit_from_angles
-from .physics.form_factors import sachs
-from .physics.scattering import sigma, structure_x
+from .physics.form_factors import HELM, helm, sachs
+from .physics.scattering import sigma, structure_x, structure_x_nucleus
 from .production.sanford_wang import pick_cell
 from .production.spectra import LIST as MODEL_LIST
 from .production.spectra import sample_one
@@ -316,7 +316,7 @@ N_SCAT_COLS = len(SCAT_COLS)
 def scatter(
     k0, k1, trial, chi, vol, stream, hit, m_chi, m_v, coupling, dirac, t_lo, t_hi,
     tg_mass, tg_density, tg_ff, tg_mu, tg_q2cut, tg_g2max, nodes, weights, c_m_per_ns, gev2_to_m2,
-    out, out_target,
+    out, out_target, tg_z, tg_a, hbarc,
 ):  # type: ignore[no-untyped-def]
     """Interaction probability and one sampled scattering for each crossing chi.
 
@@ -344,6 +344,10 @@ def scatter(
         Gauss-Legendre rule on [-1, 1].
     c_m_per_ns, gev2_to_m2 : float
         Speed of light (m/ns) and (hbar c)^2 in m^2 GeV^2.
+    tg_z, tg_a : ndarray, shape (nt,)
+        Charge and mass number of nuclear targets (form-factor model HELM; 0 otherwise).
+    hbarc : float
+        hbar c in GeV fm for the Helm form factor.
     out : ndarray, shape (m, N_SCAT_COLS)
         Output; ``prob`` = sum_i n_i sigma_i L (dimensionless) is 0 where nothing can scatter.
     out_target : ndarray, shape (m,)
@@ -365,8 +369,11 @@ def scatter(
         length = hit[h, 13] - hit[h, 12]
         total = 0.0
         for i in range(nt):
+            if tg_density[vol[h], i] <= 0.0:
+                rates[i] = 0.0
+                continue
             sg = sigma(e, m_chi, m_v, coupling, tg_mass[i], dirac, tg_ff[i], tg_mu[i], tg_q2cut[i],
-                       t_lo, t_hi, nodes, weights)
+                       t_lo, t_hi, nodes, weights, tg_z[i], tg_a[i], hbarc)
             rates[i] = tg_density[vol[h], i] * sg * gev2_to_m2
             total += rates[i]
         row = out[h]
@@ -407,8 +414,12 @@ def scatter(
             y = y_lo + u1 * (y_hi - y_lo)
             t = (1.0 / y - mv2) / (2.0 * mt)
             t = min(max(t, lo), hi)
-            ge, gm = sachs(tg_ff[it], 2.0 * mt * t, mt, tg_mu[it], tg_q2cut[it])
-            x = structure_x(e, t, m_chi, mt, dirac, ge, gm)
+            if tg_ff[it] == HELM:
+                zf = tg_z[it] * helm(math.sqrt(2.0 * mt * t), tg_a[it], hbarc)
+                x = structure_x_nucleus(e, t, m_chi, mt, dirac, zf)
+            else:
+                ge, gm = sachs(tg_ff[it], 2.0 * mt * t, mt, tg_mu[it], tg_q2cut[it])
+                x = structure_x(e, t, m_chi, mt, dirac, ge, gm)
             if x > xb:
                 violations += 1
             if u2 * xb < x:

@@ -75,7 +75,7 @@ class ChannelSetup:
 
 @dataclass(frozen=True)
 class Target:
-    """A scattering target species (electron, proton or neutron) and its form factors."""
+    """A scattering target species (electron, proton, neutron, or a nucleus) and its form factors."""
 
     name: str
     pdg: int
@@ -83,11 +83,15 @@ class Target:
     ff_model: int
     mu: float
     q2_cut: float
+    z: float = 0.0
+    a: float = 0.0
 
     def density(self, material: Any) -> float:
         """Number density of this target in ``material``, m^-3."""
-        return float({"electron": material.electron_density, "proton": material.proton_density,
-                      "neutron": material.neutron_density}[self.name])
+        if self.name in ("electron", "proton", "neutron"):
+            return float({"electron": material.electron_density, "proton": material.proton_density,
+                          "neutron": material.neutron_density}[self.name])
+        return float(material.atom_densities().get(self.name, 0.0))
 
 
 @dataclass
@@ -133,9 +137,24 @@ def _resolve_detectors(cfg: Config) -> list[Detector]:
     return [parse_detector({"shape": cfg.detector.shape, "material": cfg.detector.material}, "inline", "detector")]
 
 
-def _targets(cfg: Config) -> list[Target]:
+def _targets(cfg: Config, detectors: list[Detector] | None = None) -> list[Target]:
     bdnmc = cfg.compat.bdnmc
     q2_cut = 10.0 if bdnmc else math.inf
+    if cfg.signal.channel == "coherent":
+        from .materials import ELEMENTS
+
+        elements = sorted({el for d in detectors or [] for v in d.fiducial for el in v.material.mass_fractions},
+                          key=lambda el: ELEMENTS[el][0])
+        out = []
+        for el in elements:
+            z, a_r = ELEMENTS[el]
+            a = round(a_r)
+            if bdnmc:  # BdNMC: M = Z m_p + (A - Z) m_n (PHYSICS.md 5.3)
+                mass = z * C.BDNMC["m_p"] + (a - z) * C.BDNMC["m_n"]
+            else:  # atomic mass (standard atomic weight x u) less the electrons
+                mass = a_r * C.ATOMIC_MASS_UNIT - z * C.M_E
+            out.append(Target(el, 1000000000 + z * 10000 + a * 10, mass, FF.HELM, 0.0, math.inf, float(z), float(a)))
+        return out
     if cfg.signal.channel == "electron":
         m_e = C.BDNMC["m_e"] if bdnmc else C.M_E
         return [Target("electron", C.PDG_ELECTRON, m_e, FF.POINT, 1.0, math.inf)]
@@ -154,6 +173,8 @@ def _g2max(t: Target, q2_hi: float) -> float:
     """Bound on max(G_E^2, G_M^2) over 0 <= Q^2 <= q2_hi (dense scan, 2% margin)."""
     if t.ff_model == FF.POINT:
         return 1.0
+    if t.ff_model == FF.HELM:
+        return 1.0001 * t.z * t.z  # |F_Helm| <= 1
     q2 = np.concatenate([[0.0], np.geomspace(1e-6, max(q2_hi, 1e-5), 4000)])
     best = 0.0
     for q in q2:
@@ -255,7 +276,7 @@ def prepare(cfg: Config) -> RunSetup:
     m = cfg.model
     notes: list[str] = []
     channels = [_channel(name, cfg, beam) for name in cfg.production.channels]
-    targets = _targets(cfg)
+    targets = _targets(cfg, dets)
     t_lo, t_hi = cfg.signal.t_min, cfg.signal.t_max
     if bdnmc and cfg.signal.channel == "electron":
         # BdNMC cuts on the electron's total energy (PHYSICS.md section 8, item 13).
@@ -342,6 +363,9 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "tg_mu": np.array([t.mu for t in tg]),
         "tg_q2cut": np.array([t.q2_cut for t in tg]),
         "tg_g2max": np.array([_g2max(t, q2_hi) for t in tg]),
+        "tg_z": np.array([t.z for t in tg]),
+        "tg_a": np.array([t.a for t in tg]),
+        "hbarc": 0.197 if cfg.compat.bdnmc else FF.HBARC_GEV_FM,
     }
 
 
@@ -398,7 +422,7 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "t": ("f8", "time of the interaction, ns: time of flight from the production point (plus the listed "
                 "meson time t for meson lists with positions)"),
     "volume": ("i4", "index of the detector's fiducial volume holding the vertex"),
-    "recoil_pdg": ("i4", "PDG code of the recoiling target (11, 2212, 2112)"),
+    "recoil_pdg": ("i4", "PDG code of the recoiling target (11, 2212, 2112, or a nucleus 100ZZZAAA0)"),
     "recoil_T": ("f8", "recoil kinetic energy, GeV"),
     "recoil_E": ("f8", "recoil energy, GeV"), "recoil_px": ("f8", "GeV"), "recoil_py": ("f8", "GeV"),
     "recoil_pz": ("f8", "GeV"),
@@ -608,7 +632,7 @@ def generate(
             k0, k1, o_trial, chi64, o_vol, STAGE_SCATTER + 2 * local + chi64, o_hit, m.m_chi, m.m_v, coupling,
             m.dirac, setup.t_window[0], setup.t_window[1], tb["tg_mass"], tb["tg_density"], tb["tg_ff"],
             tb["tg_mu"], tb["tg_q2cut"], tb["tg_g2max"], GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2,
-            sc, o_target,
+            sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"],
         )
         u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
         n_trials += n

@@ -201,7 +201,8 @@ def test_recoil_energy_follows_dsigma_dT():
     zeros = np.zeros(n, dtype=np.int64)
     viol = scatter(k0, k1, trial, zeros, zeros, zeros + STAGE_SCATTER, hit, 0.01, 0.03, coupling, False, t_lo, t_hi,
                    tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"], tb["tg_q2cut"], tb["tg_g2max"],
-                   GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, out, target)
+                   GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, out, target, tb["tg_z"], tb["tg_a"],
+                   tb["hbarc"])
     assert viol == 0
     for k, tg in enumerate(setup.targets):
         sel = target == k

@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from .._jit import jit
-from .form_factors import sachs
+from .form_factors import HBARC_GEV_FM, HELM, helm, sachs
 
 #: Gauss-Legendre nodes and weights on [-1, 1] used for sigma(E) in the kernels.
 GL_NODES, GL_WEIGHTS = np.polynomial.legendre.leggauss(48)
@@ -66,16 +66,33 @@ def structure_x(e, t, m_chi, m_target, dirac, ge, gm):  # type: ignore[no-untype
 
 
 @jit
-def dsigma_dt(e, t, m_chi, m_v, coupling, m_target, dirac, ff_model, mu, q2_cut):  # type: ignore[no-untyped-def]
+def structure_x_nucleus(e, t, m_chi, m_target, dirac, zf):  # type: ignore[no-untyped-def]
+    """X(E, T) for coherent scattering on a spin-0 nucleus with charge form factor Z F(q):
+    W1 = 0, W2 = (Z F)^2 (PHYSICS.md section 5.3): scalar chi (2E - T)^2 W2, Dirac chi
+    [(2E - T)^2 - 2 M T - T^2] W2."""
+    a = 2.0 * e - t
+    if dirac:
+        return zf * zf * (a * a - 2.0 * m_target * t - t * t)
+    return zf * zf * a * a
+
+
+@jit
+def dsigma_dt(e, t, m_chi, m_v, coupling, m_target, dirac, ff_model, mu, q2_cut, z_nuc=0.0, a_nuc=0.0,
+              hbarc=HBARC_GEV_FM):  # type: ignore[no-untyped-def]
     """dsigma/dT in GeV^-3 for chi energy e and recoil kinetic energy t (both GeV).
 
-    ``coupling`` is eps^2 alpha alpha_D.  Zero outside 0 <= t <= T_max(e).
+    ``coupling`` is eps^2 alpha alpha_D.  Zero outside 0 <= t <= T_max(e).  For ``ff_model`` =
+    HELM the target is a nucleus of charge ``z_nuc`` and mass number ``a_nuc`` scattering
+    coherently (``mu`` and ``q2_cut`` are then unused).
     """
     if t < 0.0 or t > t_max(e, m_chi, m_target) or e <= m_chi:
         return 0.0
     q2 = 2.0 * m_target * t
-    ge, gm = sachs(ff_model, q2, m_target, mu, q2_cut)
-    x = structure_x(e, t, m_chi, m_target, dirac, ge, gm)
+    if ff_model == HELM:
+        x = structure_x_nucleus(e, t, m_chi, m_target, dirac, z_nuc * helm(math.sqrt(q2), a_nuc, hbarc))
+    else:
+        ge, gm = sachs(ff_model, q2, m_target, mu, q2_cut)
+        x = structure_x(e, t, m_chi, m_target, dirac, ge, gm)
     d = m_v * m_v + q2
     p2 = e * e - m_chi * m_chi
     return 2.0 * math.pi * coupling * m_target * x / (p2 * d * d)
@@ -90,7 +107,8 @@ def t_window(e, m_chi, m_target, t_lo, t_hi):  # type: ignore[no-untyped-def]
 
 
 @jit
-def sigma(e, m_chi, m_v, coupling, m_target, dirac, ff_model, mu, q2_cut, t_lo, t_hi, nodes, weights):  # type: ignore[no-untyped-def]
+def sigma(e, m_chi, m_v, coupling, m_target, dirac, ff_model, mu, q2_cut, t_lo, t_hi, nodes, weights,
+          z_nuc=0.0, a_nuc=0.0, hbarc=HBARC_GEV_FM):  # type: ignore[no-untyped-def]
     """Cross-section (GeV^-2) for recoils with t_lo <= T <= t_hi at chi energy e (GeV).
 
     Gauss-Legendre quadrature in x = ln D, D = m_V^2 + 2 M T, in which dsigma/dT dT =
@@ -111,7 +129,8 @@ def sigma(e, m_chi, m_v, coupling, m_target, dirac, ff_model, mu, q2_cut, t_lo, 
         d = math.exp(mid + half * nodes[k])
         t = (d - mv2) / (2.0 * m_target)
         # dT = D dx / (2M), so dsigma = dsigma/dT * D / (2M) dx
-        acc += weights[k] * dsigma_dt(e, t, m_chi, m_v, coupling, m_target, dirac, ff_model, mu, q2_cut) * d
+        acc += weights[k] * dsigma_dt(e, t, m_chi, m_v, coupling, m_target, dirac, ff_model, mu, q2_cut,
+                                      z_nuc, a_nuc, hbarc) * d
     return acc * half / (2.0 * m_target)
 
 
