@@ -70,6 +70,7 @@ def draw_detector(det: Detector, path: str | Path) -> Path:
         ax.set_xlabel("z (m), along the proton beam")
         ax.set_ylabel(label)
         ax.set_title(title)
+        ax.locator_params(axis="x", nbins=6)
     axes[0].legend(loc="best", fontsize=7)
     fig.suptitle(f"{det.name}: {det.description}\nfiducial {det.fiducial_mass:.4g} t (blue), total "
                  f"{det.total_mass:.4g} t; {det.distance:.1f} m, {np.degrees(det.off_axis_angle):.2f} deg off axis",
