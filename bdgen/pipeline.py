@@ -281,6 +281,10 @@ def prepare(cfg: Config) -> RunSetup:
     if bdnmc and cfg.signal.channel == "electron":
         # BdNMC cuts on the electron's total energy (PHYSICS.md section 8, item 13).
         t_lo, t_hi = max(t_lo - targets[0].mass, 0.0), t_hi - targets[0].mass
+    for d in dets:
+        if d.beam is not None and d.beam != beam.name and not {d.beam, beam.name} <= {"bnb", "bnb_dump"}:
+            notes.append(f"detector {d.name!r} is placed in the frame of beam {d.beam!r}, but the run uses "
+                         f"beam {beam.name!r}")
     setup = RunSetup(cfg, beam, dets, channels, targets, {}, (t_lo, t_hi), notes)
     if setup.open_channels:
         setup.tables = _tables(setup)
