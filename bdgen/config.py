@@ -78,6 +78,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "output": ("str", None, None, "output file (.root, .h5, .hdf5); -o overrides"),
         "unweighted": ("bool", False, None, "write an unweighted sample (equal weights)"),
         "chunk_size": ("int", 1_000_000, _positive, "trials (meson decays) per chunk"),
+        "threads": ("int", 0, _non_negative, "chunks run in parallel on this many threads; 0 = every core"),
         "max_trials": ("int", 10_000_000_000, _positive, "stop after this many trials in any case"),
     },
     "beam": {
@@ -170,6 +171,7 @@ class RunConfig:
     output: str | None
     unweighted: bool
     chunk_size: int
+    threads: int
     max_trials: int
 
 

@@ -22,7 +22,10 @@ error O(1/sqrt(K)).
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -558,6 +561,16 @@ def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi:
 ProgressFn = Callable[[dict[str, Any]], None]
 
 
+def _n_threads(requested: int) -> int:
+    """Worker threads: ``requested``, or every core available to the process for 0."""
+    if requested > 0:
+        return requested
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def generate(
     config: Config,
     *,
@@ -612,8 +625,8 @@ def generate(
         notes.append(f"no open production channel ({reasons})")
     vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
     vol_local = tb.get("vol_local", np.zeros(1, dtype=np.int64))
-    while not closed:
-        n = min(chunk, run.max_trials - n_trials)
+    def run_chunk(start: int, n: int) -> tuple[Any, ...]:
+        """Production and scattering of trials start..start+n-1 (thread-safe: nogil kernels)."""
         cap = max(1024, int(n * 0.01))
         while True:
             o_trial = np.empty(cap, dtype=np.int64)
@@ -621,51 +634,79 @@ def generate(
             o_chan = np.empty(cap, dtype=np.int8)
             o_vol = np.empty(cap, dtype=np.int64)
             o_hit = np.empty((cap, N_HIT_COLS))
-            n_hits, _pc, viol = run_produce(tb, k0, k1, n_trials, n, m.m_chi, o_trial, o_chi, o_chan, o_hit, o_vol)
+            n_hits, _pc, viol = run_produce(tb, k0, k1, start, n, m.m_chi, o_trial, o_chi, o_chan, o_hit, o_vol)
             if n_hits <= cap:
                 break
             cap = n_hits
-        violations += viol
         o_trial, o_chi, o_chan, o_vol, o_hit = (o_trial[:n_hits], o_chi[:n_hits], o_chan[:n_hits],
                                                 o_vol[:n_hits], o_hit[:n_hits])
         chi64 = o_chi.astype(np.int64)
         local = vol_local[o_vol]
         sc = np.empty((n_hits, N_SCAT_COLS))
         o_target = np.empty(n_hits, dtype=np.int64)
-        violations += scatter(
+        viol += scatter(
             k0, k1, o_trial, chi64, o_vol, STAGE_SCATTER + 2 * local + chi64, o_hit, m.m_chi, m.m_v, coupling,
             m.dirac, setup.t_window[0], setup.t_window[1], tb["tg_mass"], tb["tg_density"], tb["tg_ff"],
             tb["tg_mu"], tb["tg_q2cut"], tb["tg_g2max"], GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2,
             sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"],
         )
         u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
-        n_trials += n
-        det_of_hit = vol_det[o_vol]
-        worst = None
-        for st in states:
-            if st.done:
-                continue
-            mine = det_of_hit == st.index
-            key = o_trial[mine] * 2 + chi64[mine]
-            n_cross = int(np.count_nonzero(np.r_[True, key[1:] != key[:-1]])) if key.size else 0
-            sel = mine & (sc[:, 0] > 0.0)
-            part = {
-                "trial": o_trial[sel], "chi": o_chi[sel], "chan": o_chan[sel], "vol": o_vol[sel],
-                "hit": o_hit[sel], "scat": sc[sel], "target": o_target[sel], "prob": sc[sel, 0],
-                "u_unw": u_unw[sel],
-            }
-            rel = st.add(part, n_cross, n_trials, run, nc, scale)
-            if worst is None or (not math.isnan(rel) and (math.isnan(worst[0]) or rel > worst[0])):
-                worst = (rel, st)
-        if progress is not None:
-            rel, st = worst if worst is not None else (math.nan, states[0])
-            progress({"trials": n_trials, "events": st.n, "relative_error": rel,
-                      "precision": run.precision, "target_events": run.events})
-        if all(st.done for st in states):
-            break
-        if n_trials >= run.max_trials:
-            notes.append(f"stopped at run.max_trials = {run.max_trials} before reaching the stopping rule")
-            break
+        return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol
+
+    threads = _n_threads(run.threads)
+    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and not closed else None
+    pending: deque[Any] = deque()
+    next_start = 0
+
+    def submit() -> None:
+        nonlocal next_start
+        n_next = min(chunk, run.max_trials - next_start)
+        if n_next <= 0:
+            return
+        args = (next_start, n_next)
+        pending.append((n_next, pool.submit(run_chunk, *args) if pool is not None else args))
+        next_start += n_next
+
+    try:
+        while not closed:
+            while len(pending) < max(threads, 1) and next_start < run.max_trials:
+                submit()
+            if not pending:
+                break
+            n, job = pending.popleft()
+            res = job.result() if pool is not None else run_chunk(*job)
+            o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol = res
+            violations += viol
+            n_trials += n
+            det_of_hit = vol_det[o_vol]
+            worst = None
+            for st in states:
+                if st.done:
+                    continue
+                mine = det_of_hit == st.index
+                key = o_trial[mine] * 2 + chi64[mine]
+                n_cross = int(np.count_nonzero(np.r_[True, key[1:] != key[:-1]])) if key.size else 0
+                sel = mine & (sc[:, 0] > 0.0)
+                part = {
+                    "trial": o_trial[sel], "chi": o_chi[sel], "chan": o_chan[sel], "vol": o_vol[sel],
+                    "hit": o_hit[sel], "scat": sc[sel], "target": o_target[sel], "prob": sc[sel, 0],
+                    "u_unw": u_unw[sel],
+                }
+                rel = st.add(part, n_cross, n_trials, run, nc, scale)
+                if worst is None or (not math.isnan(rel) and (math.isnan(worst[0]) or rel > worst[0])):
+                    worst = (rel, st)
+            if progress is not None:
+                rel, st = worst if worst is not None else (math.nan, states[0])
+                progress({"trials": n_trials, "events": st.n, "relative_error": rel,
+                          "precision": run.precision, "target_events": run.events})
+            if all(st.done for st in states):
+                break
+            if n_trials >= run.max_trials:
+                notes.append(f"stopped at run.max_trials = {run.max_trials} before reaching the stopping rule")
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     if violations:
         notes.append(f"{violations} sampled points exceeded their rejection bound (sampling slightly biased)")
     wall = time.perf_counter() - t_start
