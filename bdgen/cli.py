@@ -38,6 +38,7 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--summary", help="also write the run summary as JSON to this file")
     r.add_argument("--overwrite", action="store_true", help="replace existing output files")
     r.add_argument("--seed", type=int, help="random seed (overrides run.seed)")
+    r.add_argument("--threads", type=int, help="threads running chunks in parallel (overrides run.threads; 0 = all cores)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
 
     sub.add_parser("beams", help="list the beam files, one line each")
@@ -91,7 +92,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.seed is not None and not 0 <= args.seed < SEED_LIMIT:
         raise CardError(f"--seed = {args.seed}: must be an integer with seed >= 0 and seed < 2**63")
-    cfg = load_card(args.card, args.overrides)
+    overrides = list(args.overrides)
+    if args.threads is not None:
+        overrides.append(f"run.threads={args.threads}")
+    cfg = load_card(args.card, overrides)
     out = args.output or cfg.run.output
     if out is not None:
         io.check_writable(out, overwrite=args.overwrite, key="-o" if args.output else "run.output")
