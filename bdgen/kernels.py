@@ -35,7 +35,7 @@ import numpy as np
 
 from ._jit import jit
 from .geometry import intersect
-from .kinematics import boost, decay_two_body, rotate_to_axis, two_body_momentum, unit_from_angles
+from .kinematics import boost, rotate_to_axis, two_body_momentum, unit_from_angles
 from .physics.form_factors import HELM, helm, sachs
 from .physics.scattering import sigma, structure_x, structure_x_nucleus
 from .production.sanford_wang import pick_cell
@@ -52,6 +52,7 @@ HIT_COLS = (
     "chi_E", "chi_px", "chi_py", "chi_pz",
     "t_in", "t_out",
     "x0", "y0", "z0", "t0",
+    "w_is",
 )
 N_HIT_COLS = len(HIT_COLS)
 
@@ -93,6 +94,142 @@ def _decay_cos(mode, r, k0, k1, trial, draw):  # type: ignore[no-untyped-def]
 
 
 @jit
+def _solve_lab_momentum(ve, vx, vy, vz, mv, m_chi, dx, dy, dz, root):  # type: ignore[no-untyped-def]
+    """Lab momentum p >= 0 of a decay daughter (mass m_chi, the other daughter also m_chi) of a
+    V* with lab four-momentum (ve, v) and mass mv, emitted along the unit vector d.
+
+    From P_V . p_chi = mv E* = mv^2/2:  E_V sqrt(p^2 + m^2) - (P_V . d) p = mv^2/2, a quadratic in p
+    with up to two roots (``root`` 0: larger, 1: smaller).  Returns -1 where there is none.
+    """
+    a = ve
+    b = vx * dx + vy * dy + vz * dz
+    kk = 0.5 * mv * mv
+    qa = a * a - b * b
+    qb = -2.0 * kk * b
+    qc = a * a * m_chi * m_chi - kk * kk
+    disc = qb * qb - 4.0 * qa * qc
+    if disc < 0.0 or qa <= 0.0:
+        return -1.0
+    sq = math.sqrt(disc)
+    p = (-qb + sq) / (2.0 * qa) if root == 0 else (-qb - sq) / (2.0 * qa)
+    if p < 0.0 or kk + b * p < 0.0:
+        return -1.0
+    return p
+
+
+@jit
+def _rest_direction(e, px, py, pz, bfx, bfy, bfz, bvx, bvy, bvz):  # type: ignore[no-untyped-def]
+    """Unit direction in the V* rest frame of a lab four-momentum: boost by -beta_F (lab -> F),
+    then by -beta_V (F -> V* rest frame), as the inverse of the generation chain."""
+    e1, x1, y1, z1 = boost(e, px, py, pz, -bfx, -bfy, -bfz)
+    _e2, x2, y2, z2 = boost(e1, x1, y1, z1, -bvx, -bvy, -bvz)
+    n = math.sqrt(x2 * x2 + y2 * y2 + z2 * z2)
+    return x2 / n, y2 / n, z2 / n
+
+
+@jit
+def _polar_pdf(mode, r, c):  # type: ignore[no-untyped-def]
+    """Density of the chi direction on the sphere (per steradian) at cos(theta) = c about the
+    helicity axis: isotropic, scalar sin^2 or Dirac (1 + r) + (1 - r) cos^2 (normalised)."""
+    if mode == 0:
+        return 1.0 / (4.0 * math.pi)
+    if mode == 1:
+        return 0.375 * (1.0 - c * c) / math.pi
+    norm = 2.0 * (1.0 + r) + 2.0 * (1.0 - r) / 3.0
+    return ((1.0 + r) + (1.0 - r) * c * c) / (norm * 2.0 * math.pi)
+
+
+@jit
+def _vmf_pdf(kappa, cosang):  # type: ignore[no-untyped-def]
+    """von Mises-Fisher density on the sphere (per steradian) at cos(angle to the axis)."""
+    return kappa * math.exp(kappa * (cosang - 1.0)) / (2.0 * math.pi * (1.0 - math.exp(-2.0 * kappa)))
+
+
+@jit
+def _chi_direction(mode, r, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz, mv, m_chi, x0, y0, z0,
+                   aims, lam, comp_a, comp_k, k0, k1, trial, draw):  # type: ignore[no-untyped-def]
+    """Direction of chi in the V* rest frame, and its importance weight.
+
+    Without aims (or lam = 0) the direction follows the decay's angular distribution g about
+    the helicity axis n_F.  With aims (rows [cx, cy, cz, radius] of the detectors' bounding
+    spheres in the beam frame) it is drawn from the mixture
+        q = (1 - lam) g + lam/N sum_i vMF(a_i, kappa_i),
+    where a_i are the rest-frame directions that send chi, or chibar, straight at a detector
+    centre (each lab solution of the decay kinematics) and kappa_i matches each detector's
+    angular size seen in the rest frame; the weight g/q <= 1/(1 - lam) keeps the estimate
+    unbiased (Owen, "Monte Carlo theory, methods and examples" (2013), sections 9.4, 9.11 on
+    defensive mixtures).
+
+    Returns (wx, wy, wz, weight, next draw); (wx, wy, wz) in V* rest-frame axes parallel to F.
+    """
+    bvx = vfx / vfe
+    bvy = vfy / vfe
+    bvz = vfz / vfe
+    # the V* in the lab
+    vle, vlx, vly, vlz = boost(vfe, vfx, vfy, vfz, bfx, bfy, bfz)
+    n_comp = 0
+    if lam > 0.0:
+        for d in range(aims.shape[0]):
+            dx = aims[d, 0] - x0
+            dy = aims[d, 1] - y0
+            dz = aims[d, 2] - z0
+            dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+            if dist <= aims[d, 3]:
+                continue  # the production point is inside the detector's bounding sphere
+            dx /= dist
+            dy /= dist
+            dz /= dist
+            alpha = min(aims[d, 3] / dist, 0.5)
+            # a direction alpha away from d, for the cap width
+            ex, ey, ez = rotate_to_axis(math.sin(alpha), 0.0, math.cos(alpha), dx, dy, dz)
+            for root in range(2):
+                p = _solve_lab_momentum(vle, vlx, vly, vlz, mv, m_chi, dx, dy, dz, root)
+                if p < 0.0:
+                    continue
+                e = math.sqrt(p * p + m_chi * m_chi)
+                ax, ay, az = _rest_direction(e, p * dx, p * dy, p * dz, bfx, bfy, bfz, bvx, bvy, bvz)
+                p2 = _solve_lab_momentum(vle, vlx, vly, vlz, mv, m_chi, ex, ey, ez, root)
+                if p2 >= 0.0:
+                    e2 = math.sqrt(p2 * p2 + m_chi * m_chi)
+                    qx, qy, qz = _rest_direction(e2, p2 * ex, p2 * ey, p2 * ez, bfx, bfy, bfz, bvx, bvy, bvz)
+                    cpsi = min(1.0, max(-1.0, ax * qx + ay * qy + az * qz))
+                    psi = max(math.acos(cpsi), 1e-4)
+                else:
+                    psi = 0.5 * math.pi
+                kappa = min(max(2.0 / (psi * psi), 2.0), 1e7)
+                for sign in range(2):  # aim chi (sign 0) or chibar (sign 1, opposite in the rest frame)
+                    sg = 1.0 if sign == 0 else -1.0
+                    comp_a[n_comp, 0] = sg * ax
+                    comp_a[n_comp, 1] = sg * ay
+                    comp_a[n_comp, 2] = sg * az
+                    comp_k[n_comp] = kappa
+                    n_comp += 1
+    a, b = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+    draw += 1
+    if n_comp > 0 and a < lam:
+        i = min(int(b * n_comp), n_comp - 1)
+        u1, u2 = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
+        draw += 1
+        kap = comp_k[i]
+        cw = 1.0 + math.log(u1 + (1.0 - u1) * math.exp(-2.0 * kap)) / kap
+        cw = min(1.0, max(-1.0, cw))
+        lx, ly, lz = unit_from_angles(cw, TWO_PI * u2)
+        wx, wy, wz = rotate_to_axis(lx, ly, lz, comp_a[i, 0], comp_a[i, 1], comp_a[i, 2])
+    else:
+        cth, cphi, draw = _decay_cos(mode, r, k0, k1, trial, draw)
+        lx, ly, lz = unit_from_angles(cth, cphi)
+        wx, wy, wz = rotate_to_axis(lx, ly, lz, nfx, nfy, nfz)
+    weight = 1.0
+    if n_comp > 0:
+        g = _polar_pdf(mode, r, wx * nfx + wy * nfy + wz * nfz)
+        h = 0.0
+        for i in range(n_comp):
+            h += _vmf_pdf(comp_k[i], wx * comp_a[i, 0] + wy * comp_a[i, 1] + wz * comp_a[i, 2])
+        weight = g / ((1.0 - lam) * g + lam * h / n_comp)
+    return wx, wy, wz, weight, draw
+
+
+@jit
 def production_z(vtx, u):  # type: ignore[no-untyped-def]
     """Production point on the beam axis (m) from a uniform u.
 
@@ -111,7 +248,7 @@ def production_z(vtx, u):  # type: ignore[no-untyped-def]
 def produce(
     k0, k1, start, n, chan_cdf, kind, model, params, env_p, env_t, env_bound, env_cdf,
     m_parent, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, vtx, shapes,
-    list_off, list_data, list_pos, out_trial, out_chi, out_chan, out_vol, out_hit,
+    list_off, list_data, list_pos, aims, lam, out_trial, out_chi, out_chan, out_vol, out_hit,
 ):  # type: ignore[no-untyped-def]
     """Run trials start..start+n-1 and record the chi that cross the detector.
 
@@ -153,6 +290,10 @@ def produce(
         px, py, pz, E (GeV), x, y, z (m), t (ns) of listed mesons.
     list_pos : ndarray of int64, shape (nc,)
         1 where the list gives production points (they replace ``vtx``).
+    aims : ndarray, shape (nd, 4)
+        Bounding spheres [cx, cy, cz, radius] (m) of the detectors, for importance sampling of
+        the chi direction (see :func:`_chi_direction`); ``lam`` its mixture fraction (0: off).
+        The weight of each trial is written to the column ``w_is``.
     out_trial, out_chi, out_chan, out_vol : ndarray, shape (cap,)
         Trial index (int64), chi index, channel and volume index of each crossing.
     out_hit : ndarray, shape (cap, N_HIT_COLS)
@@ -162,6 +303,8 @@ def produce(
     n_hits, trials_per_channel, violations
     """
     nv = shapes.shape[0]
+    comp_a = np.zeros((4 * max(aims.shape[0], 1), 3))
+    comp_k = np.zeros(4 * max(aims.shape[0], 1))
     cap = out_trial.shape[0]
     nc = chan_cdf.shape[0]
     per_chan = np.zeros(nc, dtype=np.int64)
@@ -237,34 +380,44 @@ def produce(
                 u = _interp_inverse(s_cdf[c], s_u[c], u_s)
                 s = s_mv2 + s_mg[c] * math.tan(u)
             mv = math.sqrt(s)
-            # V* direction in the meson rest frame (isotropic)
+            # V* direction in the meson rest frame F (isotropic); the helicity axis
             a, b = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
             draw += 1
             nx, ny, nz = unit_from_angles(2.0 * a - 1.0, TWO_PI * b)
             pv = two_body_momentum(mm, 0.0, mv)
-            ev = math.sqrt(pv * pv + s)
-            # chi direction in the V* frame about the V* flight axis (transverse polarisation)
-            cth, cphi, draw = _decay_cos(decay_mode[c], 4.0 * m_chi * m_chi / s, k0, k1, trial, draw)
-            c1e, c1x, c1y, c1z = decay_two_body(ev, pv * nx, pv * ny, pv * nz, mv, m_chi, m_chi, cth, cphi)
-            c2e = ev - c1e
-            c2x = pv * nx - c1x
-            c2y = pv * ny - c1y
-            c2z = pv * nz - c1z
-            bx = m_px / m_e
-            by = m_py / m_e
-            bz = m_pz / m_e
-            v_e, v_x, v_y, v_z = boost(ev, pv * nx, pv * ny, pv * nz, bx, by, bz)
-            c1e, c1x, c1y, c1z = boost(c1e, c1x, c1y, c1z, bx, by, bz)
-            c2e, c2x, c2y, c2z = boost(c2e, c2x, c2y, c2z, bx, by, bz)
+            vfe = math.sqrt(pv * pv + s)
+            vfx = pv * nx
+            vfy = pv * ny
+            vfz = pv * nz
+            bfx = m_px / m_e
+            bfy = m_py / m_e
+            bfz = m_pz / m_e
+            mode = decay_mode[c]
         else:
-            # an unpolarised V*: isotropic decay, directly from its lab four-momentum
+            # an unpolarised V* (isotropic decay): F is the lab
             mv = math.sqrt(s)
-            cth, cphi, draw = _decay_cos(0, 0.0, k0, k1, trial, draw)
-            c1e, c1x, c1y, c1z = decay_two_body(v_e, v_x, v_y, v_z, mv, m_chi, m_chi, cth, cphi)
-            c2e = v_e - c1e
-            c2x = v_x - c1x
-            c2y = v_y - c1y
-            c2z = v_z - c1z
+            vfe, vfx, vfy, vfz = v_e, v_x, v_y, v_z
+            pvl = math.sqrt(v_x * v_x + v_y * v_y + v_z * v_z)
+            if pvl > 0.0:
+                nx, ny, nz = v_x / pvl, v_y / pvl, v_z / pvl
+            else:
+                nx, ny, nz = 0.0, 0.0, 1.0
+            bfx = bfy = bfz = 0.0
+            mode = 0
+        # chi direction in the V* rest frame (transverse polarisation about n for pi0/eta)
+        wx, wy, wz, w_is, draw = _chi_direction(mode, 4.0 * m_chi * m_chi / s, nx, ny, nz, vfe, vfx, vfy, vfz,
+                                                bfx, bfy, bfz, mv, m_chi, x0, y0, z0, aims, lam, comp_a, comp_k,
+                                                k0, k1, trial, draw)
+        pstar = two_body_momentum(mv, m_chi, m_chi)
+        c1e, c1x, c1y, c1z = boost(0.5 * mv, pstar * wx, pstar * wy, pstar * wz, vfx / vfe, vfy / vfe, vfz / vfe)
+        c2e = vfe - c1e
+        c2x = vfx - c1x
+        c2y = vfy - c1y
+        c2z = vfz - c1z
+        # to the lab
+        v_e, v_x, v_y, v_z = boost(vfe, vfx, vfy, vfz, bfx, bfy, bfz)
+        c1e, c1x, c1y, c1z = boost(c1e, c1x, c1y, c1z, bfx, bfy, bfz)
+        c2e, c2x, c2y, c2z = boost(c2e, c2x, c2y, c2z, bfx, bfy, bfz)
         for k in range(2):
             if k == 0:
                 e_, x_, y_, z_ = c1e, c1x, c1y, c1z
@@ -298,6 +451,7 @@ def produce(
                         row[15] = y0
                         row[16] = z0
                         row[17] = t0
+                        row[18] = w_is
                     n_hits += 1
     return n_hits, per_chan, violations
 

@@ -46,6 +46,9 @@ from ._version import __version__
 #: Stable integer codes of the production channels written to the output.
 CHANNEL_CODES = {name: i for i, name in enumerate(PRODUCTION_CHANNELS)}
 
+#: Mixture fraction of the importance sampling of chi directions toward the detectors.
+IMPORTANCE_FRACTION = 0.5
+
 #: Trials after which a precision run with no event at all gives up.
 NO_EVENT_LIMIT = 20_000_000
 
@@ -301,6 +304,17 @@ def prepare(cfg: Config) -> RunSetup:
     return setup
 
 
+def _aims(detectors: list[Detector]) -> np.ndarray:
+    """Bounding sphere [cx, cy, cz, radius] (m) of each detector's fiducial volumes; shape (nd, 4)."""
+    out = []
+    for d in detectors:
+        centres = np.array([v.shape.centre for v in d.fiducial])
+        c = centres.mean(axis=0)
+        r = max(float(np.linalg.norm(np.asarray(v.shape.centre) - c)) + 0.5 * v.shape.max_chord for v in d.fiducial)
+        out.append([c[0], c[1], c[2], r])
+    return np.array(out)
+
+
 def _tables(setup: RunSetup) -> dict[str, Any]:
     cfg = setup.config
     m = cfg.model
@@ -364,6 +378,8 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "list_off": list_off,
         "list_data": np.ascontiguousarray(list_data),
         "list_pos": list_pos,
+        "aims": _aims(setup.detectors),
+        "lam": IMPORTANCE_FRACTION if cfg.run.importance_sampling else 0.0,
         "tg_mass": np.array([t.mass for t in tg]),
         "tg_density": np.array([[t.density(vol.material) for t in tg] for _, _, vol in setup.volumes]),
         "tg_ff": np.array([t.ff_model for t in tg], dtype=np.int64),
@@ -554,7 +570,7 @@ def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi:
         k0, k1, start, n, tb["chan_cdf"], tb["kind"], tb["model"], tb["params"], tb["env_p"], tb["env_t"],
         tb["env_bound"], tb["env_cdf"], tb["m_parent"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
         tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["vtx"], tb["shapes"], tb["list_off"],
-        tb["list_data"], tb["list_pos"], o_trial, o_chi, o_chan, o_vol, o_hit,
+        tb["list_data"], tb["list_pos"], tb["aims"], tb["lam"], o_trial, o_chi, o_chan, o_vol, o_hit,
     )
 
 
@@ -600,7 +616,9 @@ def generate(
         detector, each the same as a single-detector run with the same seed; the top-level
         events and summary are the first detector's, and ``summary["detectors"]`` lists all.
     """
-    from .kernels import N_HIT_COLS, N_SCAT_COLS, scatter
+    from .kernels import HIT_COLS, N_HIT_COLS, N_SCAT_COLS, scatter
+
+    W_IS = HIT_COLS.index("w_is")
 
     t_start = time.perf_counter()
     setup = prepare(config)
@@ -625,9 +643,11 @@ def generate(
         notes.append(f"no open production channel ({reasons})")
     vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
     vol_local = tb.get("vol_local", np.zeros(1, dtype=np.int64))
+    hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
+
     def run_chunk(start: int, n: int) -> tuple[Any, ...]:
         """Production and scattering of trials start..start+n-1 (thread-safe: nogil kernels)."""
-        cap = max(1024, int(n * 0.01))
+        cap = max(1024, int(1.3 * hit_rate[0] * n) + 1024)
         while True:
             o_trial = np.empty(cap, dtype=np.int64)
             o_chi = np.empty(cap, dtype=np.int8)
@@ -638,6 +658,7 @@ def generate(
             if n_hits <= cap:
                 break
             cap = n_hits
+        hit_rate[0] = max(hit_rate[0], n_hits / n)
         o_trial, o_chi, o_chan, o_vol, o_hit = (o_trial[:n_hits], o_chi[:n_hits], o_chan[:n_hits],
                                                 o_vol[:n_hits], o_hit[:n_hits])
         chi64 = o_chi.astype(np.int64)
@@ -653,6 +674,13 @@ def generate(
         u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
         return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol
 
+    if not closed:  # a short pilot (discarded; deterministic) sizes the output buffers
+        n_pilot = min(20_000, run.max_trials)
+        p_buf = [np.empty(4 * n_pilot + 16, dtype=np.int64), np.empty(4 * n_pilot + 16, dtype=np.int8),
+                 np.empty(4 * n_pilot + 16, dtype=np.int8), np.empty((4 * n_pilot + 16, N_HIT_COLS)),
+                 np.empty(4 * n_pilot + 16, dtype=np.int64)]
+        n_p_hits = run_produce(tb, k0, k1, 0, n_pilot, m.m_chi, *p_buf)[0]
+        hit_rate[0] = max(n_p_hits / n_pilot, 1e-4)
     threads = _n_threads(run.threads)
     pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and not closed else None
     pending: deque[Any] = deque()
@@ -689,7 +717,8 @@ def generate(
                 sel = mine & (sc[:, 0] > 0.0)
                 part = {
                     "trial": o_trial[sel], "chi": o_chi[sel], "chan": o_chan[sel], "vol": o_vol[sel],
-                    "hit": o_hit[sel], "scat": sc[sel], "target": o_target[sel], "prob": sc[sel, 0],
+                    "hit": o_hit[sel], "scat": sc[sel], "target": o_target[sel],
+                    "prob": sc[sel, 0] * o_hit[sel, W_IS],
                     "u_unw": u_unw[sel],
                 }
                 rel = st.add(part, n_cross, n_trials, run, nc, scale)
