@@ -48,23 +48,25 @@ def run_child(overrides: list[str]) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", nargs="*", type=float, default=[1e6, 3e6, 1e7, 3e7])
+    ap.add_argument("--sizes", nargs="*", type=float, default=[3e5, 1e6, 3e6, 1e7])
     ap.add_argument("--json", default=str(Path(__file__).with_name("results_core.json")))
     args = ap.parse_args()
 
     run_child(["run.events=10"])  # warm numba's cache
     rows = []
-    prec = run_child(["run.precision=0.01"])
-    prec["label"] = "precision 1%"
-    rows.append(prec)
+    for label, extra in (("1%, 1 core", ["run.threads=1"]), ("1%, 2 cores", ["run.threads=2"]),
+                         ("1%, 1 core, no IS", ["run.threads=1", "run.importance_sampling=false"])):
+        r = run_child(["run.precision=0.01", *extra])
+        r["label"] = label
+        rows.append(r)
     for n in args.sizes:
-        r = run_child(["run.precision=1e-9", f"run.max_trials={int(n)}"])
+        r = run_child(["run.precision=1e-9", f"run.max_trials={int(n)}", "run.threads=1"])
         r["label"] = f"{int(n):.0e} trials"
         rows.append(r)
-    print(f"{'run':<16}{'trials':>12}{'events':>9}{'gen s':>8}{'trials/s':>12}{'events/s':>10}"
+    print(f"{'run':<20}{'trials':>12}{'events':>9}{'gen s':>8}{'trials/s':>12}{'events/s':>10}"
           f"{'rel.err':>9}{'peak MB':>9}")
     for r in rows:
-        print(f"{r['label']:<16}{r['trials']:>12,}{r['events']:>9,}{r['generate_s']:>8.2f}"
+        print(f"{r['label']:<20}{r['trials']:>12,}{r['events']:>9,}{r['generate_s']:>8.2f}"
               f"{r['trials'] / r['generate_s']:>12.3g}{r['events'] / r['generate_s']:>10.3g}"
               f"{r['rel_error']:>9.4f}{r['peak_rss_mb']:>9.0f}")
     print(f"import bdgen: {rows[0]['import_s']:.2f} s (not included in 'gen s')")
