@@ -43,6 +43,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("beams", help="list the beam files, one line each")
 
+    rw = sub.add_parser("reweight", help="new weights for other couplings (model.epsilon, model.alpha_d)")
+    rw.add_argument("file", help="a bdgen output file (.root, .h5)")
+    rw.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="model.epsilon=... and/or model.alpha_d=... (repeatable)")
+    rw.add_argument("-o", "--output", required=True, help="the reweighted file (.root, .h5)")
+    rw.add_argument("--summary", help="also write the new summary as JSON")
+    rw.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    rw.add_argument("-q", "--quiet", action="store_true", help="no summary table")
+
     d = sub.add_parser("detectors", help="list the detector files; 'detectors show NAME' for details")
     dsub = d.add_subparsers(dest="det_command", parser_class=_Parser)
     show = dsub.add_parser("show", help="masses and number densities of a detector, and a PNG drawing")
@@ -195,6 +204,30 @@ def _detectors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reweight(args: argparse.Namespace) -> int:
+    from . import io
+    from .reweight import reweight_file
+
+    if not args.overrides:
+        raise CardError("reweight: give at least one --set model.epsilon=... or model.alpha_d=...")
+    if not Path(args.file).is_file():
+        raise CardError(f"file = \"{args.file}\": no such file")
+    io.check_writable(args.output, overwrite=args.overwrite)
+    if args.summary:
+        io.check_writable(args.summary, overwrite=args.overwrite, key="--summary", events_file=False)
+    result = reweight_file(args.file, args.overrides)
+    io.write(result, args.output, overwrite=args.overwrite)
+    if args.summary:
+        io.write_json(result.summary, args.summary, overwrite=args.overwrite)
+    if not args.quiet:
+        for name, r in result.per_detector.items():
+            if len(result.per_detector) > 1:
+                print(f"== {name}")
+            print(summary_table(r.summary))
+        print(f"events written to {args.output}")
+    return 0
+
+
 def _card(args: argparse.Namespace) -> int:
     from .config import builtin_card_path
 
@@ -216,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _beams(args)
         if args.command == "detectors":
             return _detectors(args)
+        if args.command == "reweight":
+            return _reweight(args)
         return _card(args)
     except (CardError, OutputExistsError) as exc:
         print(f"bdgen: error: {exc}", file=sys.stderr)

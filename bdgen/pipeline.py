@@ -466,7 +466,7 @@ class _DetectorRun:
         self.s2 = np.zeros(max(nc, 1))
         self.n_eff = 0.0
         self.n_trials = 0
-        self.n_cross = 0
+        self.n_cross = 0.0
         self.done = False
         self.wmax_used: float | None = None
         self.notes: list[str] = []
@@ -476,7 +476,7 @@ class _DetectorRun:
             return {}
         return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
 
-    def add(self, part: dict[str, np.ndarray], n_cross: int, n_trials: int, run: Any, nc: int, scale: float) -> float:
+    def add(self, part: dict[str, np.ndarray], n_cross: float, n_trials: int, run: Any, nc: int, scale: float) -> float:
         """Add one chunk; decide whether this detector is done.  Returns the relative error."""
         self.parts.append(part)
         self.n += part["prob"].shape[0]
@@ -713,7 +713,9 @@ def generate(
                     continue
                 mine = det_of_hit == st.index
                 key = o_trial[mine] * 2 + chi64[mine]
-                n_cross = int(np.count_nonzero(np.r_[True, key[1:] != key[:-1]])) if key.size else 0
+                # chi crossing this detector, each counted once with its importance weight
+                first = np.r_[True, key[1:] != key[:-1]] if key.size else np.zeros(0, dtype=bool)
+                n_cross = float(np.sum(o_hit[mine][first, W_IS])) if key.size else 0.0
                 sel = mine & (sc[:, 0] > 0.0)
                 part = {
                     "trial": o_trial[sel], "chi": o_chi[sel], "chan": o_chan[sel], "vol": o_vol[sel],
@@ -810,6 +812,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         "mediators_produced": run.pot * setup.rate,
         "channels": channels_summary,
         "n_generated": int(st.n_trials),
+        "n_effective_trials": float(n_eff),
         "n_events": int(len(events["weight"])),
         "unweighted": run.unweighted,
         "pot": run.pot,
