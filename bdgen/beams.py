@@ -43,7 +43,7 @@ import numpy as np
 
 from . import constants as C
 from . import resources
-from .errors import CardError, fmt_value
+from .errors import CardError, fmt_value, number_field
 from .production.bmpt import bmpt_params
 from .production.burman_smith import bs_params
 from .production.sanford_wang import SanfordWang
@@ -148,17 +148,7 @@ class Beam:
         return self.proton_energy - C.M_P
 
 
-def _num(d: dict[str, Any], key: str, where: str, *, default: float | None = None, positive: bool = True) -> float:
-    if key not in d:
-        if default is None:
-            raise CardError(f"{where}.{key} is missing")
-        return default
-    v = d[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise CardError(f"{where}.{key} = {fmt_value(v)}: must be a number")
-    if positive and not v > 0:
-        raise CardError(f"{where}.{key} = {fmt_value(v)}: must be > 0")
-    return float(v)
+_num = number_field
 
 
 def _spectrum(name: str, d: dict[str, Any], beam_p: float, kinetic: float, target: Target, where: str,

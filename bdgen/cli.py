@@ -136,6 +136,14 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    _write_outputs(result, out, args)
+    return 0
+
+
+def _write_outputs(result: Any, out: str | None, args: argparse.Namespace) -> None:
+    """Write the events (if ``out``) and the JSON summary (``--summary``), print the tables."""
+    from . import io
+
     if out is not None:
         io.write(result, out, overwrite=args.overwrite)
     if args.summary:
@@ -147,7 +155,6 @@ def _run(args: argparse.Namespace) -> int:
             print(summary_table(r.summary))
         if out is not None:
             print(f"events written to {out}")
-    return 0
 
 
 def _beams(args: argparse.Namespace) -> int:
@@ -216,15 +223,7 @@ def _reweight(args: argparse.Namespace) -> int:
     if args.summary:
         io.check_writable(args.summary, overwrite=args.overwrite, key="--summary", events_file=False)
     result = reweight_file(args.file, args.overrides)
-    io.write(result, args.output, overwrite=args.overwrite)
-    if args.summary:
-        io.write_json(result.summary, args.summary, overwrite=args.overwrite)
-    if not args.quiet:
-        for name, r in result.per_detector.items():
-            if len(result.per_detector) > 1:
-                print(f"== {name}")
-            print(summary_table(r.summary))
-        print(f"events written to {args.output}")
+    _write_outputs(result, args.output, args)
     return 0
 
 

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from . import resources
-from .errors import CardError, fmt_value
+from .errors import CardError, fmt_value, number_field
 from .geometry import KINDS, Shape, rotation_matrix
 from .materials import Material, make_material
 
@@ -172,15 +172,7 @@ class Detector:
         return {"electron": m.electron_density, "proton": m.proton_density, "neutron": m.neutron_density}
 
 
-def _number(d: dict[str, Any], key: str, where: str, *, positive: bool = True) -> float:
-    if key not in d:
-        raise CardError(f"{where}.{key} is missing")
-    v = d[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise CardError(f"{where}.{key} = {fmt_value(v)}: must be a number")
-    if positive and not v > 0:
-        raise CardError(f"{where}.{key} = {fmt_value(v)}: must be > 0")
-    return float(v)
+_number = number_field
 
 
 def _vector(d: dict[str, Any], key: str, where: str, default: list[float] | None = None) -> tuple[float, ...]:
