@@ -43,6 +43,24 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("beams", help="list the beam files, one line each")
 
+    sc = sub.add_parser("scan", help="signal and limits on eps and Y on a mass grid")
+    sc.add_argument("card", nargs="?", help="run card (default: the built-in MiniBooNE card)")
+    sc.add_argument("--grid", action="append", required=True, metavar="NAME=LO:HI:N[:log|lin]",
+                    help="scanned mass (m_chi or m_v) in GeV, e.g. m_chi=0.001:0.5:40:log (repeatable)")
+    sc.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="card overrides; relations such as model.m_v=3*m_chi tie a mass to a scanned one")
+    sc.add_argument("--background", type=float, default=0.0, help="expected background events (default 0)")
+    sc.add_argument("--background-error", type=float, default=0.0, help="its Gaussian uncertainty")
+    sc.add_argument("--observed", type=float, help="observed events (default: the background, a projection)")
+    sc.add_argument("--cl", type=float, default=0.9, help="confidence level (default 0.9)")
+    sc.add_argument("--limit", default="classical", choices=["classical", "feldman_cousins"])
+    sc.add_argument("-o", "--output", required=True, help="the table: .csv or .h5")
+    sc.add_argument("--plot", help="also draw Y against m_chi (.png or .pdf)")
+    sc.add_argument("--compare", help="published limits to draw: CSV with columns m_chi, Y")
+    sc.add_argument("--seed", type=int, help="random seed")
+    sc.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    sc.add_argument("-q", "--quiet", action="store_true")
+
     rw = sub.add_parser("reweight", help="new weights for other couplings (model.epsilon, model.alpha_d)")
     rw.add_argument("file", help="a bdgen output file (.root, .h5)")
     rw.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -211,6 +229,43 @@ def _detectors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scan(args: argparse.Namespace) -> int:
+    from . import io
+    from .scan import parse_grid, run_scan, write_table
+
+    grids = [parse_grid(g) for g in args.grid]
+    if Path(args.output).suffix.lower() not in (".csv", ".h5", ".hdf5"):
+        raise CardError(f"-o = \"{args.output}\": a scan table is .csv, .h5 or .hdf5")
+    io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
+    if args.plot:
+        io.check_writable(args.plot, overwrite=args.overwrite, key="--plot", events_file=False)
+    if not 0 < args.cl < 1:
+        raise CardError(f"--cl = {args.cl}: must be in (0, 1)")
+
+    def progress(k: int, n: int) -> None:
+        if not args.quiet:
+            print(f"scan point {k}/{n}", file=sys.stderr)
+
+    points, settings = run_scan(args.card, args.overrides, grids, background=args.background,
+                                background_error=args.background_error, observed=args.observed, cl=args.cl,
+                                method=args.limit, seed=args.seed, progress=progress)
+    write_table(points, settings, args.output, overwrite=args.overwrite)
+    if args.plot:
+        from .plotting import plot_sensitivity
+
+        plot_sensitivity(points, args.plot, compare=args.compare,
+                         title=f"{int(100 * args.cl)}% CL, background {args.background:g}, "
+                               f"signal < {settings['signal_upper_limit']:.3g} events")
+    if not args.quiet:
+        print(f"signal upper limit {settings['signal_upper_limit']:.4g} events ({args.limit}, CL {args.cl})")
+        print(f"{'m_chi':>10} {'m_V':>10} {'signal':>11} {'error':>9} {'eps limit':>11} {'Y limit':>11}")
+        for p in points:
+            print(f"{p.m_chi:>10.4g} {p.m_v:>10.4g} {p.signal_events:>11.4g} {p.signal_events_error:>9.2g} "
+                  f"{p.epsilon_limit:>11.4g} {p.y_limit:>11.4g}")
+        print(f"table written to {args.output}")
+    return 0
+
+
 def _reweight(args: argparse.Namespace) -> int:
     from . import io
     from .reweight import reweight_file
@@ -250,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _detectors(args)
         if args.command == "reweight":
             return _reweight(args)
+        if args.command == "scan":
+            return _scan(args)
         return _card(args)
     except (CardError, OutputExistsError) as exc:
         print(f"bdgen: error: {exc}", file=sys.stderr)

@@ -80,3 +80,36 @@ def draw_detector(det: Detector, path: str | Path) -> Path:
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", compare: str | None = None) -> Path:
+    """Y = eps^2 alpha_D (m_chi/m_V)^4 excluded at the scan's CL against m_chi (log-log), with
+    optional published limits from a CSV file with columns m_chi (GeV), Y (and an optional
+    third column ignored)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = np.array([p.m_chi for p in points])
+    y = np.array([p.y_limit for p in points])
+    order = np.argsort(m)
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    ok = np.isfinite(y[order])
+    ax.plot(m[order][ok], y[order][ok], "o-", color="tab:blue", label="bdgen limit")
+    if compare:
+        data = np.genfromtxt(compare, delimiter=",", comments="#", usecols=(0, 1))
+        data = np.atleast_2d(data)
+        ax.plot(data[:, 0], data[:, 1], "--", color="black", label=Path(compare).stem)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$m_\chi$ (GeV)")
+    ax.set_ylabel(r"$Y = \epsilon^2 \alpha_D (m_\chi/m_V)^4$")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
