@@ -65,7 +65,7 @@ def _channels(v: Any) -> str | None:
 
 
 PRODUCTION_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem")
-SIGNAL_CHANNELS = ("electron", "nucleon", "coherent")
+SIGNAL_CHANNELS = ("electron", "nucleon", "coherent", "decay")
 
 _REQ = object()  # marker: the key is required
 
@@ -113,7 +113,9 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
     },
     "signal": {
         "channel": ("str", "nucleon", _one_of(*SIGNAL_CHANNELS),
-                    "electron, nucleon (incoherent, free p and n) or coherent (whole nuclei, Helm)"),
+                    "electron, nucleon (incoherent, free p and n), coherent (whole nuclei, Helm), "
+                    "or decay (visible V -> l+ l- decays in the detector)"),
+        "final_state": ("str", "ee", _one_of("ee", "mumu"), "lepton pair of signal.channel = decay"),
         "t_min": ("float", 0.0, _non_negative, "lowest recoil kinetic energy, GeV"),
         "t_max": ("float", 1e9, _positive, "highest recoil kinetic energy, GeV"),
         "efficiency": ("float", 1.0, _fraction, "detection efficiency multiplying every weight"),
@@ -225,6 +227,7 @@ class DetectorConfig:
 @dataclass(frozen=True)
 class SignalConfig:
     channel: str
+    final_state: str
     t_min: float
     t_max: float
     efficiency: float

@@ -248,7 +248,7 @@ def production_z(vtx, u):  # type: ignore[no-untyped-def]
 def produce(
     k0, k1, start, n, chan_cdf, kind, model, params, env_p, env_t, env_bound, env_cdf,
     m_parent, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, vtx, shapes,
-    list_off, list_data, list_pos, aims, lam, out_trial, out_chi, out_chan, out_vol, out_hit,
+    list_off, list_data, list_pos, aims, lam, visible, out_trial, out_chi, out_chan, out_vol, out_hit,
 ):  # type: ignore[no-untyped-def]
     """Run trials start..start+n-1 and record the chi that cross the detector.
 
@@ -294,6 +294,9 @@ def produce(
         Bounding spheres [cx, cy, cz, radius] (m) of the detectors, for importance sampling of
         the chi direction (see :func:`_chi_direction`); ``lam`` its mixture fraction (0: off).
         The weight of each trial is written to the column ``w_is``.
+    visible : int
+        1: record the V itself (its line through the detector, for visible decays) in the chi
+        columns instead of the two chi.
     out_trial, out_chi, out_chan, out_vol : ndarray, shape (cap,)
         Trial index (int64), chi index, channel and volume index of each crossing.
     out_hit : ndarray, shape (cap, N_HIT_COLS)
@@ -418,8 +421,10 @@ def produce(
         v_e, v_x, v_y, v_z = boost(vfe, vfx, vfy, vfz, bfx, bfy, bfz)
         c1e, c1x, c1y, c1z = boost(c1e, c1x, c1y, c1z, bfx, bfy, bfz)
         c2e, c2x, c2y, c2z = boost(c2e, c2x, c2y, c2z, bfx, bfy, bfz)
-        for k in range(2):
-            if k == 0:
+        for k in range(1 if visible else 2):
+            if visible:
+                e_, x_, y_, z_ = v_e, v_x, v_y, v_z
+            elif k == 0:
                 e_, x_, y_, z_ = c1e, c1x, c1y, c1z
             else:
                 e_, x_, y_, z_ = c2e, c2x, c2y, c2z
@@ -604,3 +609,100 @@ def scatter(
         row[12] = hit[h, 16] + d * pz / p
         row[13] = hit[h, 17] + d / (c_m_per_ns * p / e)
     return violations
+
+
+@jit
+def decay_visible(
+    k0, k1, trial, vol, stream, hit, polarised, m_v, m_l, ctau_rest, br_vis, c_m_per_ns, out, out_target,
+):  # type: ignore[no-untyped-def]
+    """Visible decays V -> l+ l- inside the detector for V lines crossing it.
+
+    The probability that a V crossing a volume between distances t_in and t_out decays there is
+    exp(-t_in/L) - exp(-t_out/L), L = (p/m_V) c tau its lab decay length (c tau = hbar c/Gamma_V),
+    times BR(V -> l+ l-).  The decay point is sampled from the truncated exponential; the
+    leptons' angle in the V rest frame follows (1 + cos^2) + (4 m_l^2/m_V^2) sin^2 about the V
+    direction in the meson frame for a V from pi0/eta -> gamma V (transverse), isotropic for
+    bremsstrahlung.
+
+    Parameters
+    ----------
+    trial, vol, stream : ndarray of int64, shape (m,)
+    hit : ndarray, shape (m, N_HIT_COLS)
+        Rows from :func:`produce` with ``visible = 1`` (the V in the chi columns).
+    polarised : ndarray of int64, shape (m,)
+        1 for a transversely polarised V (meson decays).
+    m_v, m_l : float
+        V and lepton masses (GeV).
+    ctau_rest : float
+        c tau of the V in metres.
+    br_vis : float
+        BR(V -> l+ l-).
+    out : ndarray, shape (m, N_SCAT_COLS)
+        prob, T (l- kinetic energy), l- four-momentum (recoil columns), l+ four-momentum
+        (chi_out columns), decay vertex and time.
+    out_target : ndarray, shape (m,)
+        0 (the lepton species is fixed).
+    """
+    pstar = two_body_momentum(m_v, m_l, m_l)
+    r = 4.0 * m_l * m_l / (m_v * m_v)
+    for h in range(trial.shape[0]):
+        e = hit[h, 8]
+        px = hit[h, 9]
+        py = hit[h, 10]
+        pz = hit[h, 11]
+        p = math.sqrt(px * px + py * py + pz * pz)
+        lam = p / m_v * ctau_rest
+        t_in = hit[h, 12]
+        t_out = hit[h, 13]
+        a_in = math.exp(-t_in / lam)
+        a_out = math.exp(-t_out / lam)
+        row = out[h]
+        row[0] = br_vis * (a_in - a_out)
+        out_target[h] = 0
+        draw = 0
+        u, u2 = uniform2(k0, k1, trial[h], stream[h], draw)
+        draw += 1
+        # decay distance from the truncated exponential
+        d = -lam * math.log(a_in - u * (a_in - a_out)) if a_in > a_out else 0.5 * (t_in + t_out)
+        # frame of the helicity axis: the meson rest frame (polarised) or the lab
+        if polarised[h] == 1:
+            bfx = hit[h, 1] / hit[h, 0]
+            bfy = hit[h, 2] / hit[h, 0]
+            bfz = hit[h, 3] / hit[h, 0]
+        else:
+            bfx = bfy = bfz = 0.0
+        ve, vx, vy, vz = boost(e, px, py, pz, -bfx, -bfy, -bfz)
+        vn = math.sqrt(vx * vx + vy * vy + vz * vz)
+        nx, ny, nz = (vx / vn, vy / vn, vz / vn) if vn > 0 else (0.0, 0.0, 1.0)
+        while True:
+            a, b = uniform2(k0, k1, trial[h], stream[h], draw)
+            draw += 1
+            c = 2.0 * a - 1.0
+            if polarised[h] == 0:
+                break
+            if b * 2.0 <= (1.0 + r) + (1.0 - r) * c * c:
+                break
+        _a2, phi_u = uniform2(k0, k1, trial[h], stream[h], draw)
+        draw += 1
+        lx, ly, lz = unit_from_angles(c, TWO_PI * phi_u)
+        wx, wy, wz = rotate_to_axis(lx, ly, lz, nx, ny, nz)
+        l1e, l1x, l1y, l1z = boost(0.5 * m_v, pstar * wx, pstar * wy, pstar * wz, vx / ve, vy / ve, vz / ve)
+        l2e = ve - l1e
+        l2x = vx - l1x
+        l2y = vy - l1y
+        l2z = vz - l1z
+        l1e, l1x, l1y, l1z = boost(l1e, l1x, l1y, l1z, bfx, bfy, bfz)
+        l2e, l2x, l2y, l2z = boost(l2e, l2x, l2y, l2z, bfx, bfy, bfz)
+        row[1] = l1e - m_l
+        row[2] = l1e
+        row[3] = l1x
+        row[4] = l1y
+        row[5] = l1z
+        row[6] = l2e
+        row[7] = l2x
+        row[8] = l2y
+        row[9] = l2z
+        row[10] = hit[h, 14] + d * px / p
+        row[11] = hit[h, 15] + d * py / p
+        row[12] = hit[h, 16] + d * pz / p
+        row[13] = hit[h, 17] + d / (c_m_per_ns * p / e)

@@ -94,6 +94,8 @@ class Target:
 
     def density(self, material: Any) -> float:
         """Number density of this target in ``material``, m^-3."""
+        if self.name == "lepton":
+            return 0.0
         if self.name in ("electron", "proton", "neutron"):
             return float({"electron": material.electron_density, "proton": material.proton_density,
                           "neutron": material.neutron_density}[self.name])
@@ -146,6 +148,9 @@ def _resolve_detectors(cfg: Config) -> list[Detector]:
 def _targets(cfg: Config, detectors: list[Detector] | None = None) -> list[Target]:
     bdnmc = cfg.compat.bdnmc
     q2_cut = 10.0 if bdnmc else math.inf
+    if cfg.signal.channel == "decay":
+        lep = (C.PDG_ELECTRON, C.M_E) if cfg.signal.final_state == "ee" else (13, C.M_MU)
+        return [Target("lepton", lep[0], lep[1], FF.POINT, 1.0, math.inf)]
     if cfg.signal.channel == "coherent":
         from .materials import ELEMENTS
 
@@ -198,6 +203,8 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
 
     m = cfg.model
     bdnmc = cfg.compat.bdnmc
+    if cfg.signal.channel == "decay":
+        return _channel_visible(name, cfg, beam)
     if name == "brem":
         br_chi = br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
         if beam.brem is None:
@@ -243,6 +250,40 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     on_shell = bool(bdnmc and bdnmc_uses_on_shell(tb))
     return ChannelSetup(name, pdg, tb.m_meson, per_pot, tb.branching_ratio(), on_shell, None, KIND_MESON_GAMMA,
                         spectrum, tb, model_name)
+
+
+def _channel_visible(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
+    """Production of an on-shell V for visible decays: ``branching_ratio`` is V per parent."""
+    from .kernels import KIND_BREM, KIND_MESON_GAMMA, KIND_MIXING
+    from .physics.brem import brem_params, brem_rate
+    from .physics.meson_decays import VECTOR_MESONS, br_two_body, meson_mass
+    from .production.spectra import BREM, Spectrum
+
+    m = cfg.model
+    bdnmc = cfg.compat.bdnmc
+    if name in VECTOR_MESONS:
+        return ChannelSetup(name, VECTOR_MESONS[name][0], 0.0, 0.0, 0.0, False,
+                            "vector-meson mixing makes an off-shell V* (no long-lived V)", KIND_MIXING)
+    if name == "brem":
+        if beam.brem is None:
+            return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True, f"beam {beam.name!r} gives no [brem] range",
+                                KIND_BREM)
+        b = beam.brem
+        e_p = beam.proton_energy
+        n_v = brem_rate(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, b.pt_max, bdnmc=bdnmc)
+        sp = Spectrum(BREM, brem_params(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, bdnmc=bdnmc), b.z_max, b.pt_max,
+                      p_min=b.z_min, label="brem")
+        return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, n_v, True, None, KIND_BREM, sp, None, "blumlein_brunner")
+    if name not in beam.mesons:
+        return ChannelSetup(name, 0, 0.0, 0.0, 0.0, False, f"beam {beam.name!r} has no {name} source")
+    src = beam.mesons[name]
+    mass = meson_mass(name, bdnmc=bdnmc)
+    pdg = C.PDG_PI0 if name == "pi0" else C.PDG_ETA
+    if m.m_v >= mass:
+        return ChannelSetup(name, pdg, mass, src.per_pot, 0.0, True,
+                            f"m_V = {m.m_v:.6g} GeV >= m_{name} = {mass:.6g} GeV: no on-shell V", KIND_MESON_GAMMA)
+    return ChannelSetup(name, pdg, mass, src.per_pot, br_two_body(name, m.m_v, m.epsilon, bdnmc=bdnmc), True, None,
+                        KIND_MESON_GAMMA, src.generic(), None, src.model)
 
 
 @dataclass(frozen=True)
@@ -295,7 +336,7 @@ def prepare(cfg: Config) -> RunSetup:
     if setup.open_channels:
         setup.tables = _tables(setup)
     # the highest chi energy is below the beam energy: a window out of reach is closed
-    e_need = min(e_min(t_lo, m.m_chi, t.mass) for t in targets)
+    e_need = min(e_min(t_lo, m.m_chi, t.mass) for t in targets) if cfg.signal.channel != "decay" else 0.0
     if e_need >= beam.proton_energy:
         notes.append(
             f"signal window closed: recoils above t_min = {t_lo} GeV need E_chi >= {e_need:.4g} GeV, "
@@ -335,7 +376,12 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
     s_mg = np.array([c.three_body.mg if c.three_body is not None else 0.0 for c in open_ch])
     s_fixed = np.zeros(nc)
     decay_mode = np.zeros(nc, dtype=np.int64)
+    visible = cfg.signal.channel == "decay"
     for i, c in enumerate(open_ch):
+        if visible:
+            s_fixed[i] = m.m_v**2  # an on-shell V
+            decay_mode[i] = 0
+            continue
         if c.three_body is None:
             s_fixed[i] = m.m_v**2 if c.name == "brem" else 0.0
             decay_mode[i] = 0
@@ -379,7 +425,8 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "list_data": np.ascontiguousarray(list_data),
         "list_pos": list_pos,
         "aims": _aims(setup.detectors),
-        "lam": IMPORTANCE_FRACTION if cfg.run.importance_sampling else 0.0,
+        "lam": IMPORTANCE_FRACTION if (cfg.run.importance_sampling and not visible) else 0.0,
+        "visible": 1 if visible else 0,
         "tg_mass": np.array([t.mass for t in tg]),
         "tg_density": np.array([[t.density(vol.material) for t in tg] for _, _, vol in setup.volumes]),
         "tg_ff": np.array([t.ff_model for t in tg], dtype=np.int64),
@@ -570,7 +617,8 @@ def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi:
         k0, k1, start, n, tb["chan_cdf"], tb["kind"], tb["model"], tb["params"], tb["env_p"], tb["env_t"],
         tb["env_bound"], tb["env_cdf"], tb["m_parent"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
         tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["vtx"], tb["shapes"], tb["list_off"],
-        tb["list_data"], tb["list_pos"], tb["aims"], tb["lam"], o_trial, o_chi, o_chan, o_vol, o_hit,
+        tb["list_data"], tb["list_pos"], tb["aims"], tb["lam"], tb["visible"], o_trial, o_chi, o_chan, o_vol,
+        o_hit,
     )
 
 
@@ -616,7 +664,7 @@ def generate(
         detector, each the same as a single-detector run with the same seed; the top-level
         events and summary are the first detector's, and ``summary["detectors"]`` lists all.
     """
-    from .kernels import HIT_COLS, N_HIT_COLS, N_SCAT_COLS, scatter
+    from .kernels import HIT_COLS, KIND_MESON_GAMMA, N_HIT_COLS, N_SCAT_COLS, decay_visible, scatter
 
     W_IS = HIT_COLS.index("w_is")
 
@@ -641,6 +689,17 @@ def generate(
     if nc == 0:
         reasons = "; ".join(f"{c.name}: {c.closed_reason}" for c in setup.channels)
         notes.append(f"no open production channel ({reasons})")
+    visible = None  # (m_lepton, c tau, BR(V -> l l)) for signal.channel = decay
+    if cfg.signal.channel == "decay" and nc:
+        from .physics.widths import total_width, width_to_fermions
+
+        m_l = setup.targets[0].mass
+        g_tot = total_width(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=cfg.compat.bdnmc)
+        br_vis = float(width_to_fermions(m.m_v, C.ALPHA * m.epsilon**2, m_l)) / g_tot if g_tot > 0 else 0.0
+        visible = (m_l, C.HBARC_GEV_M / g_tot, br_vis)
+        if br_vis <= 0.0:
+            notes.append(f"V -> {cfg.signal.final_state} is closed at m_V = {m.m_v} GeV")
+            closed = True
     vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
     vol_local = tb.get("vol_local", np.zeros(1, dtype=np.int64))
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
@@ -665,6 +724,12 @@ def generate(
         local = vol_local[o_vol]
         sc = np.empty((n_hits, N_SCAT_COLS))
         o_target = np.empty(n_hits, dtype=np.int64)
+        if visible is not None:
+            polarised = (tb["kind"][o_chan.astype(np.int64)] == KIND_MESON_GAMMA).astype(np.int64)
+            decay_visible(k0, k1, o_trial, o_vol, STAGE_SCATTER + 2 * local + chi64, o_hit, polarised, m.m_v,
+                          visible[0], visible[1], visible[2], C.C_M_PER_NS, sc, o_target)
+            u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
+            return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol
         viol += scatter(
             k0, k1, o_trial, chi64, o_vol, STAGE_SCATTER + 2 * local + chi64, o_hit, m.m_chi, m.m_v, coupling,
             m.dirac, setup.t_window[0], setup.t_window[1], tb["tg_mass"], tb["tg_density"], tb["tg_ff"],
@@ -886,6 +951,9 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
     tg_pdg = np.array([t.pdg for t in setup.targets], dtype=np.int32)
     chi_code = C.PDG_CHI_DIRAC if setup.config.model.dirac else C.PDG_CHI_SCALAR
     chi_idx = ev["chi"][sel].astype(np.int8)
+    if setup.config.signal.channel == "decay":
+        chi_idx = np.zeros_like(chi_idx)
+        chi_code = C.PDG_DARK_PHOTON
     out = {
         "event_id": np.arange(sel.size, dtype=np.int64),
         "trial": ev["trial"][sel].astype(np.int64),
@@ -895,7 +963,8 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         "parent_pdg": pdg[chan_local],
         "parent_E": h["meson_E"], "parent_px": h["meson_px"], "parent_py": h["meson_py"], "parent_pz": h["meson_pz"],
         "v_E": h["v_E"], "v_px": h["v_px"], "v_py": h["v_py"], "v_pz": h["v_pz"],
-        "chi_pdg": np.where(chi_idx == 0, chi_code, -chi_code).astype(np.int32),
+        "chi_pdg": (np.where(chi_idx == 0, chi_code, -chi_code) if chi_code != C.PDG_DARK_PHOTON
+                    else np.full(chi_idx.size, chi_code)).astype(np.int32),
         "chi_E": h["chi_E"], "chi_px": h["chi_px"], "chi_py": h["chi_py"], "chi_pz": h["chi_pz"],
         "prod_x": h["x0"], "prod_y": h["y0"], "prod_z": h["z0"],
         "x": s["x"], "y": s["y"], "z": s["z"], "t": s["t"],
