@@ -61,6 +61,12 @@ def _build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--overwrite", action="store_true", help="replace existing output files")
     sc.add_argument("-q", "--quiet", action="store_true")
 
+    pl = sub.add_parser("plot", help="weighted spectra of an event file (recoil T and angle, chi energy, time)")
+    pl.add_argument("file", help="a bdgen output file (.root, .h5)")
+    pl.add_argument("-o", "--output", required=True, help="the figure (.png or .pdf)")
+    pl.add_argument("--detector", help="the event set of one detector in a multi-detector file")
+    pl.add_argument("--overwrite", action="store_true", help="replace an existing figure")
+
     rw = sub.add_parser("reweight", help="new weights for other couplings (model.epsilon, model.alpha_d)")
     rw.add_argument("file", help="a bdgen output file (.root, .h5)")
     rw.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -266,6 +272,27 @@ def _scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plot(args: argparse.Namespace) -> int:
+    from . import io
+    from .plotting import plot_spectra
+
+    if not Path(args.file).is_file():
+        raise CardError(f"file = \"{args.file}\": no such file")
+    if Path(args.output).suffix.lower() not in (".png", ".pdf"):
+        raise CardError(f"-o = \"{args.output}\": the figure is a .png or .pdf file")
+    io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
+    try:
+        events, meta = io.read(args.file, detector=args.detector)
+    except KeyError as exc:
+        raise CardError(f"--detector = {args.detector!r}: {exc.args[0]}") from None
+    s = meta["summary"]
+    with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
+        plot_spectra(events, tmp.with_suffix(Path(args.output).suffix))
+        tmp.with_suffix(Path(args.output).suffix).replace(tmp)
+    print(f"{len(events['weight'])} events ({s['signal_events']:.4g} expected) plotted to {args.output}")
+    return 0
+
+
 def _reweight(args: argparse.Namespace) -> int:
     from . import io
     from .reweight import reweight_file
@@ -307,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _reweight(args)
         if args.command == "scan":
             return _scan(args)
+        if args.command == "plot":
+            return _plot(args)
         return _card(args)
     except (CardError, OutputExistsError) as exc:
         print(f"bdgen: error: {exc}", file=sys.stderr)

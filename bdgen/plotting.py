@@ -113,3 +113,41 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def plot_spectra(events: dict[str, np.ndarray], path: str | Path, *, title: str = "") -> Path:
+    """Weighted spectra of an event file: recoil kinetic energy, recoil angle to the beam,
+    incoming chi energy and arrival time (four panels, events per bin for the run's POT)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    w = events["weight"]
+    p_r = np.sqrt(events["recoil_px"] ** 2 + events["recoil_py"] ** 2 + events["recoil_pz"] ** 2)
+    cos_r = np.divide(events["recoil_pz"], p_r, out=np.zeros_like(p_r), where=p_r > 0)
+    panels = (
+        (events["recoil_T"], "recoil kinetic energy T (GeV)", True),
+        (np.degrees(np.arccos(np.clip(cos_r, -1, 1))), "recoil angle to the beam (deg)", False),
+        (events["chi_E"], r"incoming $\chi$ energy (GeV)", True),
+        (events["t"], "arrival time after production (ns)", False),
+    )
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    for ax, (x, label, logx) in zip(axes.ravel(), panels):
+        if x.size:
+            lo, hi = float(np.min(x)), float(np.max(x))
+            bins = np.geomspace(max(lo, 1e-9), hi * 1.0001, 41) if (logx and lo > 0) else np.linspace(lo, hi + 1e-12, 41)
+            ax.hist(x, bins=bins, weights=w, histtype="step", color="tab:blue")
+            if logx and lo > 0:
+                from matplotlib.ticker import NullFormatter
+
+                ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(label)
+        ax.set_ylabel("events / bin")
+    fig.suptitle(title or f"{w.size} events, {np.sum(w):.4g} expected", fontsize=10)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out

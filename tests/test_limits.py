@@ -88,3 +88,14 @@ def test_cli_scan_writes_table_and_plot(tmp_path, monkeypatch):
     np.testing.assert_allclose(rows[:, header.index("m_v")], 3 * rows[:, header.index("m_chi")], rtol=1e-12, atol=0)
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     assert cli.main(["scan", "--grid", "m_chi=0.01:0.05:2", "-o", "s.txt", "-q"]) == 2
+
+
+def test_cli_plot_spectra(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "--set", "run.events=200", "-o", "e.h5", "-q"]) == 0
+    assert cli.main(["plot", "e.h5", "-o", "spectra.png"]) == 0
+    assert (tmp_path / "spectra.png").read_bytes()[:4] == b"\x89PNG"
+    assert "200 events" in capsys.readouterr().out
+    assert cli.main(["plot", "e.h5", "-o", "spectra.png"]) == 2  # exists
+    assert cli.main(["plot", "e.h5", "-o", "spectra.txt"]) == 2
+    assert not list(tmp_path.glob(".spectra*"))  # no temporary files left
