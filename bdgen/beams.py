@@ -127,8 +127,34 @@ class BremSettings:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """The time structure of a spill (ns).
+
+    ``structure``: "bunched" (``bunches`` Gaussian bunches of standard deviation ``bunch_sigma``
+    every ``bunch_spacing``), "uniform" (flat over ``length``) or "gaussian" (standard deviation
+    ``sigma``); ``repetition`` is the spill rate in Hz (information only).
+    """
+
+    structure: str
+    bunches: int = 1
+    bunch_spacing: float = 0.0
+    bunch_sigma: float = 0.0
+    length: float = 0.0
+    sigma: float = 0.0
+    repetition: float = 0.0
+
+    def kernel_args(self) -> tuple[int, int, float, float]:
+        """(structure code, bunches, spacing, width) for :func:`bdgen.kernels.spill_times`."""
+        if self.structure == "bunched":
+            return 0, self.bunches, self.bunch_spacing, self.bunch_sigma
+        if self.structure == "uniform":
+            return 1, 1, 0.0, self.length
+        return 2, 1, 0.0, self.sigma
+
+
+@dataclass(frozen=True)
 class Beam:
-    """A proton beam, its target and its meson sources."""
+    """A proton beam, its target, its meson sources and its spill structure."""
 
     name: str
     description: str
@@ -136,6 +162,7 @@ class Beam:
     target: Target
     mesons: MappingProxyType[str, MesonSource]
     brem: BremSettings | None
+    timing: Timing | None = None
 
     @property
     def proton_energy(self) -> float:
@@ -270,6 +297,23 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
         brem = BremSettings(_num(b, "z_min", bw), _num(b, "z_max", bw), _num(b, "pt_max", bw))
         if not brem.z_min < brem.z_max < 1:
             raise CardError(f"{bw}: need 0 < z_min < z_max < 1")
+    timing = None
+    if "timing" in data:
+        t = data["timing"]
+        tw = f"{where}: timing"
+        kind = t.get("structure")
+        if kind == "bunched":
+            timing = Timing("bunched", bunches=int(_num(t, "bunches", tw)), bunch_spacing=_num(t, "bunch_spacing", tw),
+                            bunch_sigma=_num(t, "bunch_sigma", tw), repetition=_num(t, "repetition", tw, default=0.0,
+                                                                                    positive=False))
+        elif kind == "uniform":
+            timing = Timing("uniform", length=_num(t, "length", tw),
+                            repetition=_num(t, "repetition", tw, default=0.0, positive=False))
+        elif kind == "gaussian":
+            timing = Timing("gaussian", sigma=_num(t, "sigma", tw),
+                            repetition=_num(t, "repetition", tw, default=0.0, positive=False))
+        else:
+            raise CardError(f"{tw}.structure = {fmt_value(kind)}: must be one of ['bunched', 'uniform', 'gaussian']")
     return Beam(
         name=name,
         description=str(data.get("description", "")),
@@ -277,4 +321,5 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
         target=target,
         mesons=MappingProxyType(out),
         brem=brem,
+        timing=timing,
     )

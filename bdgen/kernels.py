@@ -706,3 +706,26 @@ def decay_visible(
         row[11] = hit[h, 15] + d * py / p
         row[12] = hit[h, 16] + d * pz / p
         row[13] = hit[h, 17] + d / (c_m_per_ns * p / e)
+
+
+@jit
+def spill_times(k0, k1, trials, stage, structure, n_bunch, spacing, width):  # type: ignore[no-untyped-def]
+    """Production times (ns) within the beam spill for each trial, shape (n,).
+
+    structure 0: ``n_bunch`` Gaussian bunches of standard deviation ``width`` every ``spacing`` ns
+    (bunch centres at 0, spacing, ...); 1: uniform over [0, width]; 2: one Gaussian of standard
+    deviation ``width`` centred at 0.  Keyed by (trial, stage) so it does not depend on chunking.
+    """
+    out = np.empty(trials.shape[0])
+    for i in range(trials.shape[0]):
+        a, b = uniform2(k0, k1, trials[i], stage, 0)
+        c, _d = uniform2(k0, k1, trials[i], stage, 1)
+        g = math.sqrt(-2.0 * math.log(b)) * math.cos(TWO_PI * c)  # Box-Muller
+        if structure == 0:
+            k = min(int(a * n_bunch), n_bunch - 1)
+            out[i] = k * spacing + width * g
+        elif structure == 1:
+            out[i] = a * width
+        else:
+            out[i] = width * g
+    return out

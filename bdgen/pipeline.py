@@ -40,7 +40,7 @@ from .physics import form_factors as FF
 from .physics.meson_decays import bdnmc_uses_on_shell, three_body
 from .physics.scattering import GL_NODES, GL_WEIGHTS, e_min
 from .physics.widths import br_to_chi
-from .rng import STAGE_SCATTER, STAGE_UNWEIGHT, key_from_seed, uniforms_for
+from .rng import STAGE_SCATTER, STAGE_SPILL, STAGE_UNWEIGHT, key_from_seed, uniforms_for
 from ._version import __version__
 
 #: Stable integer codes of the production channels written to the output.
@@ -491,6 +491,9 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "x": ("f8", "interaction vertex, m"), "y": ("f8", "m"), "z": ("f8", "m"),
     "t": ("f8", "time of the interaction, ns: time of flight from the production point (plus the listed "
                 "meson time t for meson lists with positions)"),
+    "t_spill": ("f8", "production time within the beam spill (the beam file's [timing]; 0 without), ns"),
+    "t_arrival": ("f8", "t_spill + t: the interaction time relative to the start of the spill, ns"),
+    "delay": ("f8", "t minus the flight time of a massless particle from the production point to the vertex, ns"),
     "volume": ("i4", "index of the detector's fiducial volume holding the vertex"),
     "recoil_pdg": ("i4", "PDG code of the recoiling target (11, 2212, 2112, or a nucleus 100ZZZAAA0)"),
     "recoil_T": ("f8", "recoil kinetic energy, GeV"),
@@ -675,6 +678,7 @@ def generate(
     m = cfg.model
     seed_in = seed if seed is not None else run.seed
     k0, k1, seed_used = key_from_seed(seed_in)
+    setup.tables["key"] = (k0, k1)
     chunk = int(chunk_size or run.chunk_size)
     open_ch = setup.open_channels
     nc = len(open_ch)
@@ -938,7 +942,7 @@ def _empty_events() -> dict[str, np.ndarray]:
 
 def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarray, setup: RunSetup,
                    det: Detector) -> dict[str, np.ndarray]:
-    from .kernels import HIT_COLS, SCAT_COLS
+    from .kernels import HIT_COLS, SCAT_COLS, spill_times
 
     hit = ev["hit"][sel]
     sc = ev["scat"][sel]
@@ -975,6 +979,15 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         "chi_out_pz": s["chi_out_pz"],
     }
     out["volume"] = setup.tables["vol_local"][ev["vol"][sel]]
+    dist = np.sqrt((out["x"] - out["prod_x"]) ** 2 + (out["y"] - out["prod_y"]) ** 2 + (out["z"] - out["prod_z"]) ** 2)
+    out["delay"] = out["t"] - h["t0"] - dist / C.C_M_PER_NS
+    timing = setup.beam.timing
+    if timing is not None:
+        k0, k1 = setup.tables["key"]
+        out["t_spill"] = spill_times(k0, k1, out["trial"], STAGE_SPILL, *timing.kernel_args())
+    else:
+        out["t_spill"] = np.zeros(sel.size)
+    out["t_arrival"] = out["t_spill"] + out["t"]
     if setup.config.detector.frame == "experiment" and det.frame is not None:
         for a, b, c in (("prod_x", "prod_y", "prod_z"), ("x", "y", "z")):
             xyz = det.frame.points(np.c_[out[a], out[b], out[c]])

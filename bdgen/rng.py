@@ -37,6 +37,7 @@ SEED_LIMIT = 2**63
 #: share random numbers.
 STAGE_PRODUCTION = 0
 STAGE_UNWEIGHT = 1   # draw = 2 x (volume index within the detector) + chi
+STAGE_SPILL = 2      # the production time within the beam spill
 STAGE_SCATTER = 16   # stage = STAGE_SCATTER + 2 x (volume index within the detector) + chi
 
 
