@@ -39,6 +39,8 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace existing output files")
     r.add_argument("--seed", type=int, help="random seed (overrides run.seed)")
     r.add_argument("--threads", type=int, help="threads running chunks in parallel (overrides run.threads; 0 = all cores)")
+    r.add_argument("--workers", type=int, help="run the chunks on a local Dask cluster of N processes (run.workers)")
+    r.add_argument("--scheduler", help="run the chunks on the Dask scheduler at this address (run.scheduler)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
 
     sub.add_parser("beams", help="list the beam files, one line each")
@@ -128,6 +130,10 @@ def _run(args: argparse.Namespace) -> int:
     overrides = list(args.overrides)
     if args.threads is not None:
         overrides.append(f"run.threads={args.threads}")
+    if args.workers is not None:
+        overrides.append(f"run.workers={args.workers}")
+    if args.scheduler is not None:
+        overrides.append(f'run.scheduler="{args.scheduler}"')
     cfg = load_card(args.card, overrides)
     out = args.output or cfg.run.output
     if out is not None:

@@ -80,6 +80,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "chunk_size": ("int", 250_000, _positive, "trials (meson decays) per chunk"),
         "threads": ("int", 0, _non_negative, "chunks run in parallel on this many threads; 0 = every core"),
         "importance_sampling": ("bool", True, None, "bias chi directions toward the detectors, with exact weights"),
+        "workers": ("int", 0, _non_negative, "run the chunks on a local Dask cluster of this many processes (0: no)"),
+        "scheduler": ("str", None, None, "address of a running Dask scheduler to run the chunks on"),
         "max_trials": ("int", 10_000_000_000, _positive, "stop after this many trials in any case"),
     },
     "beam": {
@@ -176,6 +178,8 @@ class RunConfig:
     chunk_size: int
     threads: int
     importance_sampling: bool
+    workers: int
+    scheduler: str | None
     max_trials: int
 
 

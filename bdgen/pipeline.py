@@ -628,6 +628,84 @@ def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi:
 ProgressFn = Callable[[dict[str, Any]], None]
 
 
+class _DaskRunner:
+    """Chunks on a Dask cluster: a local one with ``workers`` processes, or the scheduler at
+    ``address``.  Dask reruns the tasks of a lost worker; chunks are pure functions of their
+    trial range, so the results do not change."""
+
+    def __init__(self, address: str | None, workers: int) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise CardError("run.workers / run.scheduler need Dask: pip install 'bdgen[dask]'") from None
+        self.cluster = None
+        if address:
+            self.client = Client(address)
+        else:
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None)
+            self.client = Client(self.cluster)
+        self.n_slots = max(2 * sum(self.client.nthreads().values()), 2)
+
+    def scatter(self, obj: Any) -> Any:
+        return self.client.scatter(obj, broadcast=True)
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> tuple[Any, ...]:
+    """Production and scattering (or visible decays) of trials start..start+n-1.
+
+    A pure function of its arguments (the random numbers are keyed by trial), so chunks can run
+    on threads or on Dask workers in any order, and a lost chunk can simply be recomputed.
+    ``ctx`` holds the kernel tables, the RNG key and the model numbers; ``hit_rate`` (crossings
+    per trial) only sizes the output buffers.
+    """
+    from .kernels import KIND_MESON_GAMMA, N_HIT_COLS, N_SCAT_COLS, decay_visible, scatter
+
+    tb = ctx["tb"]
+    k0, k1 = ctx["k0"], ctx["k1"]
+    vol_local = tb["vol_local"]
+    visible = ctx["visible"]
+    cap = max(1024, int(1.3 * hit_rate * n) + 1024)
+    while True:
+        o_trial = np.empty(cap, dtype=np.int64)
+        o_chi = np.empty(cap, dtype=np.int8)
+        o_chan = np.empty(cap, dtype=np.int8)
+        o_vol = np.empty(cap, dtype=np.int64)
+        o_hit = np.empty((cap, N_HIT_COLS))
+        n_hits, _pc, viol = run_produce(tb, k0, k1, start, n, ctx["m_chi"], o_trial, o_chi, o_chan, o_hit, o_vol)
+        if n_hits <= cap:
+            break
+        cap = n_hits
+    o_trial, o_chi, o_chan, o_vol, o_hit = (o_trial[:n_hits], o_chi[:n_hits], o_chan[:n_hits], o_vol[:n_hits],
+                                            o_hit[:n_hits])
+    chi64 = o_chi.astype(np.int64)
+    local = vol_local[o_vol]
+    sc = np.empty((n_hits, N_SCAT_COLS))
+    o_target = np.empty(n_hits, dtype=np.int64)
+    stream = STAGE_SCATTER + 2 * local + chi64
+    if visible is not None:
+        polarised = (tb["kind"][o_chan.astype(np.int64)] == KIND_MESON_GAMMA).astype(np.int64)
+        decay_visible(k0, k1, o_trial, o_vol, stream, o_hit, polarised, ctx["m_v"], visible[0], visible[1],
+                      visible[2], C.C_M_PER_NS, sc, o_target)
+    else:
+        t_lo, t_hi = ctx["t_window"]
+        viol += scatter(
+            k0, k1, o_trial, chi64, o_vol, stream, o_hit, ctx["m_chi"], ctx["m_v"], ctx["coupling"], ctx["dirac"],
+            t_lo, t_hi, tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"], tb["tg_q2cut"], tb["tg_g2max"],
+            GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"],
+        )
+    u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
+    return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol
+
+
 def _n_threads(requested: int) -> int:
     """Worker threads: ``requested``, or every core available to the process for 0."""
     if requested > 0:
@@ -707,41 +785,13 @@ def generate(
     vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
     vol_local = tb.get("vol_local", np.zeros(1, dtype=np.int64))
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
+    ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
+           "t_window": setup.t_window, "visible": visible}
 
     def run_chunk(start: int, n: int) -> tuple[Any, ...]:
-        """Production and scattering of trials start..start+n-1 (thread-safe: nogil kernels)."""
-        cap = max(1024, int(1.3 * hit_rate[0] * n) + 1024)
-        while True:
-            o_trial = np.empty(cap, dtype=np.int64)
-            o_chi = np.empty(cap, dtype=np.int8)
-            o_chan = np.empty(cap, dtype=np.int8)
-            o_vol = np.empty(cap, dtype=np.int64)
-            o_hit = np.empty((cap, N_HIT_COLS))
-            n_hits, _pc, viol = run_produce(tb, k0, k1, start, n, m.m_chi, o_trial, o_chi, o_chan, o_hit, o_vol)
-            if n_hits <= cap:
-                break
-            cap = n_hits
-        hit_rate[0] = max(hit_rate[0], n_hits / n)
-        o_trial, o_chi, o_chan, o_vol, o_hit = (o_trial[:n_hits], o_chi[:n_hits], o_chan[:n_hits],
-                                                o_vol[:n_hits], o_hit[:n_hits])
-        chi64 = o_chi.astype(np.int64)
-        local = vol_local[o_vol]
-        sc = np.empty((n_hits, N_SCAT_COLS))
-        o_target = np.empty(n_hits, dtype=np.int64)
-        if visible is not None:
-            polarised = (tb["kind"][o_chan.astype(np.int64)] == KIND_MESON_GAMMA).astype(np.int64)
-            decay_visible(k0, k1, o_trial, o_vol, STAGE_SCATTER + 2 * local + chi64, o_hit, polarised, m.m_v,
-                          visible[0], visible[1], visible[2], C.C_M_PER_NS, sc, o_target)
-            u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
-            return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol
-        viol += scatter(
-            k0, k1, o_trial, chi64, o_vol, STAGE_SCATTER + 2 * local + chi64, o_hit, m.m_chi, m.m_v, coupling,
-            m.dirac, setup.t_window[0], setup.t_window[1], tb["tg_mass"], tb["tg_density"], tb["tg_ff"],
-            tb["tg_mu"], tb["tg_q2cut"], tb["tg_g2max"], GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2,
-            sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"],
-        )
-        u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
-        return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol
+        res = compute_chunk(ctx, start, n, hit_rate[0])
+        hit_rate[0] = max(hit_rate[0], res[0].size / n)
+        return res
 
     if not closed:  # a short pilot (discarded; deterministic) sizes the output buffers
         n_pilot = min(20_000, run.max_trials)
@@ -751,7 +801,10 @@ def generate(
         n_p_hits = run_produce(tb, k0, k1, 0, n_pilot, m.m_chi, *p_buf)[0]
         hit_rate[0] = max(n_p_hits / n_pilot, 1e-4)
     threads = _n_threads(run.threads)
-    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and not closed else None
+    dask = _DaskRunner(run.scheduler, run.workers) if (run.scheduler or run.workers) and not closed else None
+    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 and not closed and dask is None else None
+    in_flight = dask.n_slots if dask is not None else max(threads, 1)
+    ctx_ref = dask.scatter(ctx) if dask is not None else None
     pending: deque[Any] = deque()
     next_start = 0
 
@@ -761,17 +814,24 @@ def generate(
         if n_next <= 0:
             return
         args = (next_start, n_next)
-        pending.append((n_next, pool.submit(run_chunk, *args) if pool is not None else args))
+        if dask is not None:
+            job = dask.submit(compute_chunk, ctx_ref, next_start, n_next, hit_rate[0])
+        elif pool is not None:
+            job = pool.submit(run_chunk, *args)
+        else:
+            job = args
+        pending.append((n_next, job))
         next_start += n_next
 
     try:
         while not closed:
-            while len(pending) < max(threads, 1) and next_start < run.max_trials:
+            while len(pending) < in_flight and next_start < run.max_trials:
                 submit()
             if not pending:
                 break
             n, job = pending.popleft()
-            res = job.result() if pool is not None else run_chunk(*job)
+            res = job.result() if (pool is not None or dask is not None) else run_chunk(*job)
+            hit_rate[0] = max(hit_rate[0], res[0].size / n)
             o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol = res
             violations += viol
             n_trials += n
@@ -807,6 +867,10 @@ def generate(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if dask is not None:
+            for _n, job in pending:
+                job.cancel()
+            dask.close()
     if violations:
         notes.append(f"{violations} sampled points exceeded their rejection bound (sampling slightly biased)")
     wall = time.perf_counter() - t_start
