@@ -41,7 +41,7 @@ from .physics.scattering import sigma, structure_x, structure_x_nucleus
 from .production.sanford_wang import pick_cell
 from .production.spectra import LIST as MODEL_LIST
 from .production.spectra import sample_one
-from .rng import STAGE_PRODUCTION, STAGE_SCATTER, uniform2
+from .rng import STAGE_PRODUCTION, uniform2
 
 TWO_PI = 2.0 * math.pi
 

@@ -745,7 +745,7 @@ def generate(
         detector, each the same as a single-detector run with the same seed; the top-level
         events and summary are the first detector's, and ``summary["detectors"]`` lists all.
     """
-    from .kernels import HIT_COLS, KIND_MESON_GAMMA, N_HIT_COLS, N_SCAT_COLS, decay_visible, scatter
+    from .kernels import HIT_COLS, N_HIT_COLS
 
     W_IS = HIT_COLS.index("w_is")
 
@@ -783,7 +783,6 @@ def generate(
             notes.append(f"V -> {cfg.signal.final_state} is closed at m_V = {m.m_v} GeV")
             closed = True
     vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
-    vol_local = tb.get("vol_local", np.zeros(1, dtype=np.int64))
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
     ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
            "t_window": setup.t_window, "visible": visible}

@@ -30,7 +30,6 @@ import math
 import numpy as np
 from scipy import integrate
 
-from .. import constants as C
 from .._jit import jit
 
 # (f_i, m_i, Gamma_i) for rho, rho', rho'', omega, omega', omega'' (arXiv:0910.5589 via BdNMC)
