@@ -521,10 +521,19 @@ class _DetectorRun:
         self.wmax_used: float | None = None
         self.notes: list[str] = []
 
-    def merged(self) -> dict[str, np.ndarray]:
+    def merged(self, release: bool = False) -> dict[str, np.ndarray]:
+        """All parts concatenated; with ``release`` the parts are freed key by key (lower peak memory)."""
         if not self.parts:
             return {}
-        return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
+        out = {}
+        for k in list(self.parts[0]):
+            out[k] = np.concatenate([p[k] for p in self.parts])
+            if release:
+                for p in self.parts:
+                    del p[k]
+        if release:
+            self.parts = [out]
+        return out
 
     def add(self, part: dict[str, np.ndarray], n_cross: float, n_trials: int, run: Any, nc: int, scale: float) -> float:
         """Add one chunk; decide whether this detector is done.  Returns the relative error."""
@@ -891,7 +900,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
     run = cfg.run
     open_ch = setup.open_channels
     nc = len(open_ch)
-    events_raw = st.merged()
+    events_raw = st.merged(release=True)
     n_eff = st.n_eff
     est_c, err_c = _estimate(st.s1, st.s2, n_eff, scale)
     est_tot, err_tot = _estimate(st.s1.sum(keepdims=True), st.s2.sum(keepdims=True), n_eff, scale)
@@ -1007,6 +1016,11 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
                    det: Detector) -> dict[str, np.ndarray]:
     from .kernels import HIT_COLS, SCAT_COLS, spill_times
 
+    if sel.size == ev["hit"].shape[0] and (sel.size == 0 or (sel[0] == 0 and sel[-1] == sel.size - 1)):
+        sel = slice(None)  # every event: views instead of copies
+        n_sel = ev["hit"].shape[0]
+    else:
+        n_sel = sel.size
     hit = ev["hit"][sel]
     sc = ev["scat"][sel]
     h = {name: hit[:, i] for i, name in enumerate(HIT_COLS)}
@@ -1022,7 +1036,7 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         chi_idx = np.zeros_like(chi_idx)
         chi_code = C.PDG_DARK_PHOTON
     out = {
-        "event_id": np.arange(sel.size, dtype=np.int64),
+        "event_id": np.arange(n_sel, dtype=np.int64),
         "trial": ev["trial"][sel].astype(np.int64),
         "chi_index": chi_idx,
         "weight": np.asarray(weights, dtype=np.float64),
@@ -1049,7 +1063,7 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         k0, k1 = setup.tables["key"]
         out["t_spill"] = spill_times(k0, k1, out["trial"], STAGE_SPILL, *timing.kernel_args())
     else:
-        out["t_spill"] = np.zeros(sel.size)
+        out["t_spill"] = np.zeros(n_sel)
     out["t_arrival"] = out["t_spill"] + out["t"]
     if setup.config.detector.frame == "experiment" and det.frame is not None:
         for a, b, c in (("prod_x", "prod_y", "prod_z"), ("x", "y", "z")):
