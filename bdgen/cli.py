@@ -63,6 +63,14 @@ def _build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--overwrite", action="store_true", help="replace existing output files")
     sc.add_argument("-q", "--quiet", action="store_true")
 
+    th = sub.add_parser("thermal", help="thermal relic targets Y(m_chi) for chi chibar -> V* -> SM freeze-out")
+    th.add_argument("--grid", default="m_chi=0.001:1:13:log", help="m_chi grid, NAME=LO:HI:N[:log|lin] (GeV)")
+    th.add_argument("--dm", choices=["scalar", "dirac"], default="scalar")
+    th.add_argument("--ratio", type=float, default=3.0, help="m_V/m_chi (default 3)")
+    th.add_argument("--alpha-d", type=float, default=0.5, help="alpha_D (default 0.5)")
+    th.add_argument("-o", "--output", required=True, help="table (.csv)")
+    th.add_argument("--overwrite", action="store_true")
+
     pl = sub.add_parser("plot", help="weighted spectra of an event file (recoil T and angle, chi energy, time)")
     pl.add_argument("file", help="a bdgen output file (.root, .h5)")
     pl.add_argument("-o", "--output", required=True, help="the figure (.png or .pdf)")
@@ -278,6 +286,35 @@ def _scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _thermal(args: argparse.Namespace) -> int:
+    from . import io
+    from .scan import parse_grid
+    from .thermal import thermal_target
+
+    grid = parse_grid(args.grid)
+    if grid.name != "m_chi":
+        raise CardError(f"--grid {args.grid!r}: the thermal targets are scanned in m_chi")
+    if not args.ratio > 2.0:
+        raise CardError(f"--ratio = {args.ratio}: must be > 2 (V -> chi chi open, away from the resonance)")
+    if not args.alpha_d > 0:
+        raise CardError(f"--alpha-d = {args.alpha_d}: must be > 0")
+    if Path(args.output).suffix.lower() != ".csv":
+        raise CardError(f"-o = \"{args.output}\": the table is a .csv file")
+    io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
+    rows = []
+    print(f"{'m_chi':>10} {'epsilon':>11} {'Y':>11} {'<sigma v>(x=20)':>16}")
+    for mc in grid.values:
+        r = thermal_target(float(mc), ratio=args.ratio, alpha_d=args.alpha_d, dirac=args.dm == "dirac")
+        rows.append((mc, args.ratio * mc, r["epsilon"], r["y"], r["sigma_v_cm3_s"]))
+        print(f"{mc:>10.4g} {r['epsilon']:>11.4g} {r['y']:>11.4g} {r['sigma_v_cm3_s']:>13.4g} cm3/s")
+    with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
+        np.savetxt(tmp, np.array(rows), delimiter=",", fmt="%.8g", comments="",
+                   header=f"# bdgen thermal target: {args.dm} chi, m_V = {args.ratio} m_chi, alpha_D = {args.alpha_d}, "
+                          "Omega h^2 = 0.120\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
+    print(f"table written to {args.output}")
+    return 0
+
+
 def _plot(args: argparse.Namespace) -> int:
     from . import io
     from .plotting import plot_spectra
@@ -342,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _scan(args)
         if args.command == "plot":
             return _plot(args)
+        if args.command == "thermal":
+            return _thermal(args)
         return _card(args)
     except (CardError, OutputExistsError) as exc:
         print(f"bdgen: error: {exc}", file=sys.stderr)
