@@ -59,6 +59,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sc.add_argument("-o", "--output", required=True, help="the table: .csv or .h5")
     sc.add_argument("--plot", help="also draw Y against m_chi (.png or .pdf)")
     sc.add_argument("--compare", help="published limits to draw: CSV with columns m_chi, Y")
+    sc.add_argument("--thermal", action="store_true",
+                    help="draw the thermal relic target of the card's model (dm, alpha_D, m_V/m_chi) on the plot")
     sc.add_argument("--seed", type=int, help="random seed")
     sc.add_argument("--overwrite", action="store_true", help="replace existing output files")
     sc.add_argument("-q", "--quiet", action="store_true")
@@ -273,7 +275,16 @@ def _scan(args: argparse.Namespace) -> int:
     if args.plot:
         from .plotting import plot_sensitivity
 
-        plot_sensitivity(points, args.plot, compare=args.compare,
+        thermal = None
+        if args.thermal:
+            from .config import load_card as _load
+            from .thermal import thermal_target
+
+            cfg0 = _load(args.card, [o for o in args.overrides if "*" not in o])
+            dirac = cfg0.model.dm == "dirac"
+            thermal = [(p.m_chi, thermal_target(p.m_chi, ratio=p.m_v / p.m_chi, alpha_d=cfg0.model.alpha_d,
+                                                dirac=dirac)["y"]) for p in points if p.m_v > 2.0 * p.m_chi]
+        plot_sensitivity(points, args.plot, compare=args.compare, thermal=thermal,
                          title=f"{int(100 * args.cl)}% CL, background {args.background:g}, "
                                f"signal < {settings['signal_upper_limit']:.3g} events")
     if not args.quiet:

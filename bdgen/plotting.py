@@ -82,7 +82,8 @@ def draw_detector(det: Detector, path: str | Path) -> Path:
     return out
 
 
-def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", compare: str | None = None) -> Path:
+def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", compare: str | None = None,
+                     thermal: list[tuple[float, float]] | None = None) -> Path:
     """Y = eps^2 alpha_D (m_chi/m_V)^4 excluded at the scan's CL against m_chi (log-log), with
     optional published limits from a CSV file with columns m_chi (GeV), Y (and an optional
     third column ignored)."""
@@ -97,6 +98,9 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     ok = np.isfinite(y[order])
     ax.plot(m[order][ok], y[order][ok], "o-", color="tab:blue", label="bdgen limit")
+    if thermal:
+        tm = np.array(thermal)
+        ax.plot(tm[:, 0], tm[:, 1], "-", color="tab:green", label="thermal relic target")
     if compare:
         data = np.genfromtxt(compare, delimiter=",", comments="#", usecols=(0, 1))
         data = np.atleast_2d(data)

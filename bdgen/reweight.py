@@ -57,7 +57,15 @@ def production_factor(channel: str, s: np.ndarray, old: Config, new: Config) -> 
 
 
 def reweight_events(events: dict[str, np.ndarray], old: Config, new: Config) -> np.ndarray:
-    """New weights for ``events`` (shape (n,)) under the couplings of ``new``."""
+    """New weights for ``events`` (shape (n,)) under the couplings of ``new``.
+
+    Raises CardError for visible-decay samples (signal.channel = "decay"): their weight holds the
+    probability to decay inside the detector, which depends on the V's path through it and on
+    Gamma_V(eps) in a way the output does not record; they need a new run.
+    """
+    if old.signal.channel == "decay":
+        raise CardError("signal.channel = \"decay\": visible-decay samples cannot be reweighted (the decay "
+                        "probability depends on the V's path and lifetime); run again with the new couplings")
     w = np.asarray(events["weight"], dtype=float)
     out = np.zeros_like(w)
     s = events["v_E"] ** 2 - events["v_px"] ** 2 - events["v_py"] ** 2 - events["v_pz"] ** 2

@@ -162,7 +162,7 @@ def relic_abundance(m: float, sigma_v: "callable", *, g_chi: float, self_conjuga
         T = m / x
         g, h = dof(T)
         lam = math.sqrt(math.pi / 45) * M_PLANCK * m * _g_half(T) * sigma_v(x) / x**2
-        y = math.exp(min(max(w[0], -700.0), 50.0))
+        y = math.exp(min(max(w[0], -300.0), 50.0))
         yeq = 45 * g_chi / (4 * math.pi**4 * h) * x * x * special.kn(2, x)
         return np.array([-lam * (y * y - yeq * yeq) / y])
 

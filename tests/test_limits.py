@@ -78,7 +78,8 @@ def test_epsilon_limit_agrees_with_a_direct_run():
 def test_cli_scan_writes_table_and_plot(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code = cli.main(["scan", "--grid", "m_chi=0.01:0.05:2:log", "--set", "model.m_v=3*m_chi",
-                     "--set", "run.precision=0.1", "-o", "s.csv", "--plot", "s.png", "--background", "2", "-q"])
+                     "--set", "run.precision=0.1", "-o", "s.csv", "--plot", "s.png", "--background", "2", "-q",
+                     "--thermal"])
     assert code == 0
     text = (tmp_path / "s.csv").read_text().splitlines()
     assert text[0].startswith("# bdgen scan")
@@ -99,3 +100,14 @@ def test_cli_plot_spectra(tmp_path, monkeypatch, capsys):
     assert cli.main(["plot", "e.h5", "-o", "spectra.png"]) == 2  # exists
     assert cli.main(["plot", "e.h5", "-o", "spectra.txt"]) == 2
     assert not list(tmp_path.glob(".spectra*"))  # no temporary files left
+
+
+def test_decay_samples_are_not_reweighted(tmp_path):
+    from bdgen.reweight import reweight_file
+
+    r = bdgen.generate(bdgen.load_card(None, ["run.events=20", "signal.channel=decay", "model.m_v=0.05",
+                                              "model.m_chi=0.05", "model.epsilon=1e-6",
+                                              'production.channels=["pi0"]']), seed=1)
+    bdgen.write(r, tmp_path / "d.h5")
+    with pytest.raises(CardError, match="cannot be reweighted"):
+        reweight_file(str(tmp_path / "d.h5"), ["model.epsilon=1e-7"])
