@@ -1,30 +1,35 @@
-"""The event kernels: meson -> gamma V* -> gamma chi chibar -> detector, and chi scattering.
+"""The event kernels: production -> V* -> chi chibar -> detector, then scattering or decay.
 
-Two jitted loops do all per-trial work:
+Three jitted loops do all per-trial work:
 
-- :func:`produce` runs trials ``start .. start+n-1``.  A trial picks a production channel, samples
-  the meson's (p, theta, phi) from its spectrum (rejection from the envelope of
-  :mod:`bdgen.production.sanford_wang`), the V* mass^2 s from the tabulated three-body
-  distribution (:mod:`bdgen.physics.meson_decays`), the V* direction isotropically in the meson
-  rest frame and the chi direction in the V* rest frame with the angular distribution of a
-  transversely polarised V* (PHYSICS.md section 3.2: sin^2 for scalars,
-  (1 + cos^2) + (4 m_chi^2/s) sin^2 for Dirac fermions; isotropic under compat.bdnmc), then
-  intersects both chi with the detector.  Only chi that cross the detector are returned.
-- :func:`scatter` gives each crossing chi its interaction probability n sigma(E) L, summed over
-  the targets of the signal channel, and samples one scattering: the target (proportional to
+- :func:`produce` runs trials ``start .. start+n-1``.  A trial picks a production channel
+  (probability proportional to its rate) and makes a V*:
+
+  - pi0/eta (KIND_MESON_GAMMA): the meson's (p, theta) from its spectrum model (rejection from
+    the envelope of :mod:`bdgen.production.spectra`, or a row of a user meson list), the V* mass^2
+    from the tabulated three-body distribution (:mod:`bdgen.physics.meson_decays`), the V*
+    direction isotropic in the meson rest frame;
+  - rho/omega/phi (KIND_MIXING): the meson itself becomes the V* (mass m_M);
+  - bremsstrahlung (KIND_BREM): the V's (z, p_T) from the Bluemlein-Brunner density.
+
+  The chi direction in the V* rest frame follows the angular distribution of a transversely
+  polarised V* for meson decays (PHYSICS.md section 3.2: sin^2 for scalars,
+  (1 + cos^2) + (4 m_chi^2/s) sin^2 for Dirac fermions; isotropic under compat.bdnmc and for
+  mixing and brem), optionally drawn from an importance-sampling mixture aimed at the detectors
+  with an exact weight (:func:`_chi_direction`).  Both chi (or, for visible decays, the V) are
+  intersected with every fiducial volume; each crossing is one output row.
+- :func:`scatter` gives each crossing its interaction probability n sigma(E) L, summed over the
+  targets of the signal channel, and samples one scattering: the target (proportional to
   n_i sigma_i), the recoil kinetic energy T from dsigma/dT in the window (rejection from the
   envelope 1/D^2, D = m_V^2 + 2 M T, with an exact bound on the numerator, see
   :func:`bdgen.physics.scattering.structure_x`), the azimuth, and the vertex uniformly along
   the chord (exact to O(n sigma L) ~ 1e-15).
+- :func:`decay_visible` gives each V crossing the probability to decay inside, the decay point
+  and the lepton pair.
 
 Random numbers come from :func:`bdgen.rng.uniform2` keyed by (seed, trial, stage, draw), so
-every trial's result is independent of chunking.
-
-Shapes of the per-channel tables (``nc`` channels):
-    chan_cdf (nc,), m_meson (nc,), sw_params (nc, k, 9), sw_weights (nc, k), p_beam (nc,),
-    env_p (nc, np+1), env_t (nc, nt+1), env_bound (nc, np, nt), env_cdf (nc, np*nt),
-    s_u (nc, ns), s_cdf (nc, ns), s_mg (nc,), s_fixed (nc,) [>0: use s = s_fixed],
-    decay_mode (nc,) [0 isotropic, 1 scalar, 2 Dirac].
+every trial's result is independent of chunking, threads and workers.  The per-channel tables
+are built by :func:`bdgen.pipeline.prepare`; their shapes are listed in :func:`produce`.
 """
 
 from __future__ import annotations
