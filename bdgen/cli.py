@@ -41,6 +41,8 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--threads", type=int, help="threads running chunks in parallel (overrides run.threads; 0 = all cores)")
     r.add_argument("--workers", type=int, help="run the chunks on a local Dask cluster of N processes (run.workers)")
     r.add_argument("--scheduler", help="run the chunks on the Dask scheduler at this address (run.scheduler)")
+    r.add_argument("--stream", action="store_true",
+                   help="write the events while generating, in bounded memory (needs -o or run.output)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary table")
 
     sub.add_parser("beams", help="list the beam files, one line each")
@@ -171,12 +173,17 @@ def _run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{d['trials']:,} trials, rel. error {d['relative_error']:.3g}")
         bar.refresh()
 
+    if args.stream and out is None:
+        raise CardError("--stream: give an output file (-o or run.output)")
     try:
-        result = generate(cfg, seed=args.seed, progress=progress)
+        result = generate(cfg, seed=args.seed, progress=progress,
+                          stream_to=out if args.stream else None, overwrite=args.overwrite)
     finally:
         if bar is not None:
             bar.close()
-    _write_outputs(result, out, args)
+    _write_outputs(result, None if args.stream else out, args)
+    if args.stream and not args.quiet:
+        print(f"events written to {out}")
     return 0
 
 

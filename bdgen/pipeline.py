@@ -27,6 +27,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -507,9 +508,10 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
 class _DetectorRun:
     """Accumulated events and statistics of one detector during a run."""
 
-    def __init__(self, index: int, name: str, nc: int) -> None:
+    def __init__(self, index: int, name: str, nc: int, spool: Any = None) -> None:
         self.index = index
         self.name = name
+        self.spool = spool  # bdgen.io.stream.Spool for streamed runs, else events stay in memory
         self.parts: list[dict[str, np.ndarray]] = []
         self.n = 0
         self.s1 = np.zeros(max(nc, 1))
@@ -537,26 +539,41 @@ class _DetectorRun:
 
     def add(self, part: dict[str, np.ndarray], n_cross: float, n_trials: int, run: Any, nc: int, scale: float) -> float:
         """Add one chunk; decide whether this detector is done.  Returns the relative error."""
-        self.parts.append(part)
+        if self.spool is not None:
+            self.spool.append(part)
+        else:
+            self.parts.append(part)
         self.n += part["prob"].shape[0]
         self.n_cross += n_cross
         self.n_trials = n_trials
         target_k = run.events
         if target_k is not None and self.n >= target_k:
-            ev = self.merged()
+            col = (lambda k: self.spool.column(k)) if self.spool is not None else (lambda k: self.merged()[k])
             cut = -1
             if run.unweighted:
-                cut, self.wmax_used = _unweighted_cut(ev["prob"], ev["u_unw"], target_k)
+                cut, self.wmax_used = _unweighted_cut(col("prob"), col("u_unw"), target_k)
             else:
                 cut = target_k - 1
             if cut >= 0:
-                n_chi_seen = 2 * int(ev["trial"][cut]) + int(ev["chi"][cut]) + 1
-                for key in ev:
-                    ev[key] = ev[key][: cut + 1]
-                self.parts = [ev]
+                trial_cut = int(col("trial")[cut])
+                chi_cut = int(col("chi")[cut])
+                n_chi_seen = 2 * trial_cut + chi_cut + 1
                 self.n = cut + 1
                 self.n_eff = 0.5 * n_chi_seen
-                self.s1, self.s2 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64), ev["prob"], nc)
+                self.s1 = np.zeros_like(self.s1)
+                self.s2 = np.zeros_like(self.s2)
+                if self.spool is not None:
+                    self.spool.truncate(cut + 1)
+                    for _start, blk in self.spool.blocks(1_000_000, ["trial", "chan", "prob"]):
+                        a1, a2 = _trial_stats(blk["trial"], blk["chan"].astype(np.int64), blk["prob"], nc)
+                        self.s1 += a1
+                        self.s2 += a2
+                else:
+                    ev = self.merged()
+                    for key in ev:
+                        ev[key] = ev[key][: cut + 1]
+                    self.parts = [ev]
+                    self.s1, self.s2 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64), ev["prob"], nc)
                 self.done = True
                 return math.nan
         a1, a2 = _trial_stats(part["trial"], part["chan"].astype(np.int64), part["prob"], nc)
@@ -731,6 +748,8 @@ def generate(
     seed: int | None = None,
     chunk_size: int | None = None,
     progress: ProgressFn | None = None,
+    stream_to: str | None = None,
+    overwrite: bool = False,
 ) -> RunResult:
     """Generate the events of a run.
 
@@ -746,6 +765,10 @@ def generate(
     progress : callable, optional
         Called after each chunk with a dict (trials, events, relative_error, precision,
         target_events) for the detector furthest from its stopping rule.
+    stream_to : str, optional
+        Write the events to this file (.root, .h5) while generating, in bounded memory (they
+        are spooled to disk and weighted when read back); the returned result then holds the
+        summary only (``events`` empty).  ``overwrite`` allows replacing an existing file.
 
     Returns
     -------
@@ -754,26 +777,51 @@ def generate(
         detector, each the same as a single-detector run with the same seed; the top-level
         events and summary are the first detector's, and ``summary["detectors"]`` lists all.
     """
-    from .kernels import HIT_COLS, N_HIT_COLS
-
-    W_IS = HIT_COLS.index("w_is")
-
     t_start = time.perf_counter()
     setup = prepare(config)
     cfg = setup.config
     run = cfg.run
-    m = cfg.model
     seed_in = seed if seed is not None else run.seed
     k0, k1, seed_used = key_from_seed(seed_in)
     setup.tables["key"] = (k0, k1)
     chunk = int(chunk_size or run.chunk_size)
+    nc = len(setup.open_channels)
+    notes = list(setup.notes)
+    writer = None
+    if stream_to is not None:
+        from .io.stream import Spool, StreamWriter
+
+        writer = StreamWriter(stream_to, overwrite=overwrite)
+        spool_dir = Path(stream_to).resolve().parent
+        states = [_DetectorRun(i, d.name, nc, Spool(spool_dir)) for i, d in enumerate(setup.detectors)]
+    else:
+        states = [_DetectorRun(i, d.name, nc) for i, d in enumerate(setup.detectors)]
+    try:
+        return _generate_loop(setup, states, writer, k0, k1, seed_used, t_start, chunk, notes, progress)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        for st in states:
+            if st.spool is not None:
+                st.spool.close()
+
+
+def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0: Any, k1: Any, seed_used: int,
+                   t_start: float, chunk: int, notes: list[str], progress: ProgressFn | None) -> RunResult:
+    """The chunk loop of :func:`generate` and the final assembly of the results."""
+    from .kernels import HIT_COLS, N_HIT_COLS
+
+    W_IS = HIT_COLS.index("w_is")
+    cfg = setup.config
+    run = cfg.run
+    m = cfg.model
     open_ch = setup.open_channels
     nc = len(open_ch)
     scale = run.pot * setup.rate * cfg.signal.efficiency
     coupling = m.epsilon**2 * C.ALPHA * m.alpha_d
     tb = setup.tables
-    notes = list(setup.notes)
-    states = [_DetectorRun(i, d.name, nc) for i, d in enumerate(setup.detectors)]
     n_trials = 0
     violations = 0
     closed = nc == 0 or any("signal window closed" in n for n in notes)
@@ -882,7 +930,8 @@ def generate(
     if violations:
         notes.append(f"{violations} sampled points exceeded their rejection bound (sampling slightly biased)")
     wall = time.perf_counter() - t_start
-    results = [_finish(st, setup, scale, seed_used, notes, wall, k0, k1) for st in states]
+    results = [_finish(st, setup, scale, seed_used, notes, wall, k0, k1, writer,
+                       "events" if len(states) == 1 else f"events_{st.name}") for st in states]
     first = results[0]
     if len(results) > 1:
         first.summary["detectors"] = {r.summary["detector"]: {k: v for k, v in r.summary.items() if k != "config"}
@@ -890,41 +939,49 @@ def generate(
         first.per_detector = {r.summary["detector"]: r for r in results}
     else:
         first.per_detector = {first.summary["detector"]: first}
+    if writer is not None:
+        writer.finish(first)
     return first
 
 
 def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, notes: list[str], wall: float,
-            k0: Any, k1: Any) -> RunResult:
-    """Weights, unweighting, output columns and summary of one detector."""
+            k0: Any, k1: Any, writer: Any = None, set_name: str = "events") -> RunResult:
+    """Weights, unweighting, output columns and summary of one detector (written block by block
+    to ``writer`` for a streamed run)."""
     cfg = setup.config
     run = cfg.run
     open_ch = setup.open_channels
     nc = len(open_ch)
-    events_raw = st.merged(release=True)
     n_eff = st.n_eff
     est_c, err_c = _estimate(st.s1, st.s2, n_eff, scale)
     est_tot, err_tot = _estimate(st.s1.sum(keepdims=True), st.s2.sum(keepdims=True), n_eff, scale)
     signal = float(est_tot[0]) if nc else 0.0
     signal_err = float(err_tot[0]) if nc else 0.0
-    weights = events_raw["prob"] * (scale / n_eff) if events_raw else np.zeros(0)
-    selection = np.arange(weights.shape[0])
-    if run.unweighted and weights.size:
-        # keep each event with probability w / w_max, w_max the largest weight of the sample
-        # (in events mode: of the sample when the K-th event was accepted)
-        prob = events_raw["prob"]
-        wmax = st.wmax_used if st.wmax_used is not None else float(prob.max())
-        selection = np.flatnonzero(events_raw["u_unw"] * wmax < prob)
-        if run.events is not None:
-            selection = selection[: run.events]
-        weights = np.full(selection.size, signal / max(selection.size, 1))
-    else:
-        weights = weights[selection]
     det = setup.detectors[st.index]
-    events = (_event_columns(events_raw, selection, weights, setup, det) if events_raw and selection.size
-              else _empty_events())
     systematics: dict[str, Any] = {}
-    if cfg.production.spectrum_systematics:
-        systematics = _spectrum_systematics(events, setup)
+    if st.spool is not None:
+        n_written = _stream_events(st, setup, det, scale, signal, writer, set_name, systematics)
+        events = _empty_events()
+    else:
+        events_raw = st.merged(release=True)
+        weights = events_raw["prob"] * (scale / n_eff) if events_raw else np.zeros(0)
+        selection = np.arange(weights.shape[0])
+        if run.unweighted and weights.size:
+            # keep each event with probability w / w_max, w_max the largest weight of the sample
+            # (in events mode: of the sample when the K-th event was accepted)
+            prob = events_raw["prob"]
+            wmax = st.wmax_used if st.wmax_used is not None else float(prob.max())
+            selection = np.flatnonzero(events_raw["u_unw"] * wmax < prob)
+            if run.events is not None:
+                selection = selection[: run.events]
+            weights = np.full(selection.size, signal / max(selection.size, 1))
+        else:
+            weights = weights[selection]
+        events = (_event_columns(events_raw, selection, weights, setup, det) if events_raw and selection.size
+                  else _empty_events())
+        if cfg.production.spectrum_systematics:
+            systematics = _spectrum_systematics(events, setup)
+        n_written = int(len(events["weight"]))
     channels_summary = []
     for ch in setup.channels:
         entry: dict[str, Any] = {
@@ -954,7 +1011,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         "channels": channels_summary,
         "n_generated": int(st.n_trials),
         "n_effective_trials": float(n_eff),
-        "n_events": int(len(events["weight"])),
+        "n_events": int(n_written),
         "unweighted": run.unweighted,
         "pot": run.pot,
         "wall_seconds": wall,
@@ -967,6 +1024,44 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         "config": cfg.to_dict(),
     }
     return RunResult(events=events, summary=summary, config=cfg)
+
+
+def _stream_events(st: _DetectorRun, setup: RunSetup, det: Detector, scale: float, signal: float, writer: Any,
+                   set_name: str, systematics: dict[str, Any]) -> int:
+    """Read the spool back block by block, weight the events and write them; returns their number."""
+    run = setup.config.run
+    spool = st.spool
+    block = 100_000
+    keep_total = spool.n
+    wmax = None
+    if run.unweighted and spool.n:
+        wmax = st.wmax_used
+        if wmax is None:
+            wmax = max(float(b["prob"].max()) for _s, b in spool.blocks(block, ["trial", "prob"]))
+        keep_total = sum(int(np.count_nonzero(b["u_unw"] * wmax < b["prob"]))
+                         for _s, b in spool.blocks(block, ["trial", "prob", "u_unw"]))
+        if run.events is not None:
+            keep_total = min(keep_total, run.events)
+    written = 0
+    for _start, blk in spool.blocks(block):
+        if run.unweighted:
+            sel = np.flatnonzero(blk["u_unw"] * wmax < blk["prob"])[: max(keep_total - written, 0)]
+            w = np.full(sel.size, signal / max(keep_total, 1))
+        else:
+            sel = np.arange(blk["prob"].shape[0])
+            w = blk["prob"] * (scale / st.n_eff)
+        if not sel.size:
+            continue
+        cols = _event_columns(blk, sel, w, setup, det)
+        cols["event_id"] += written
+        if setup.config.production.spectrum_systematics:
+            for name, val in _spectrum_systematics(cols, setup).items():
+                systematics.setdefault(name, {"signal_events": 0.0})["signal_events"] += val["signal_events"]
+        writer.write(set_name, cols)
+        written += int(sel.size)
+    if written == 0:
+        writer.write(set_name, _empty_events())
+    return written
 
 
 def _spectrum_systematics(events: dict[str, np.ndarray], setup: RunSetup) -> dict[str, Any]:
