@@ -235,6 +235,18 @@ def _chi_direction(mode, r, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz, mv
 
 
 @jit
+def _pair_in_lab(mv, pstar, wx, wy, wz, vfe, vfx, vfy, vfz, bfx, bfy, bfz):  # type: ignore[no-untyped-def]
+    """Lab four-momenta of the two daughters of equal mass of a parent of mass mv, with the first
+    emitted along the rest-frame unit vector w (momentum pstar); the parent has four-momentum
+    vf in a frame F moving with velocity bf in the lab (rest-frame axes parallel to F)."""
+    ae, ax, ay, az = boost(0.5 * mv, pstar * wx, pstar * wy, pstar * wz, vfx / vfe, vfy / vfe, vfz / vfe)
+    be, bx, by, bz = vfe - ae, vfx - ax, vfy - ay, vfz - az
+    ae, ax, ay, az = boost(ae, ax, ay, az, bfx, bfy, bfz)
+    be, bx, by, bz = boost(be, bx, by, bz, bfx, bfy, bfz)
+    return ae, ax, ay, az, be, bx, by, bz
+
+
+@jit
 def production_z(vtx, u):  # type: ignore[no-untyped-def]
     """Production point on the beam axis (m) from a uniform u.
 
@@ -417,15 +429,9 @@ def produce(
                                                 bfx, bfy, bfz, mv, m_chi, x0, y0, z0, aims, lam, comp_a, comp_k,
                                                 k0, k1, trial, draw)
         pstar = two_body_momentum(mv, m_chi, m_chi)
-        c1e, c1x, c1y, c1z = boost(0.5 * mv, pstar * wx, pstar * wy, pstar * wz, vfx / vfe, vfy / vfe, vfz / vfe)
-        c2e = vfe - c1e
-        c2x = vfx - c1x
-        c2y = vfy - c1y
-        c2z = vfz - c1z
-        # to the lab
+        c1e, c1x, c1y, c1z, c2e, c2x, c2y, c2z = _pair_in_lab(mv, pstar, wx, wy, wz, vfe, vfx, vfy, vfz,
+                                                              bfx, bfy, bfz)
         v_e, v_x, v_y, v_z = boost(vfe, vfx, vfy, vfz, bfx, bfy, bfz)
-        c1e, c1x, c1y, c1z = boost(c1e, c1x, c1y, c1z, bfx, bfy, bfz)
-        c2e, c2x, c2y, c2z = boost(c2e, c2x, c2y, c2z, bfx, bfy, bfz)
         for k in range(1 if visible else 2):
             if visible:
                 e_, x_, y_, z_ = v_e, v_x, v_y, v_z
@@ -691,13 +697,7 @@ def decay_visible(
         draw += 1
         lx, ly, lz = unit_from_angles(c, TWO_PI * phi_u)
         wx, wy, wz = rotate_to_axis(lx, ly, lz, nx, ny, nz)
-        l1e, l1x, l1y, l1z = boost(0.5 * m_v, pstar * wx, pstar * wy, pstar * wz, vx / ve, vy / ve, vz / ve)
-        l2e = ve - l1e
-        l2x = vx - l1x
-        l2y = vy - l1y
-        l2z = vz - l1z
-        l1e, l1x, l1y, l1z = boost(l1e, l1x, l1y, l1z, bfx, bfy, bfz)
-        l2e, l2x, l2y, l2z = boost(l2e, l2x, l2y, l2z, bfx, bfy, bfz)
+        l1e, l1x, l1y, l1z, l2e, l2x, l2y, l2z = _pair_in_lab(m_v, pstar, wx, wy, wz, ve, vx, vy, vz, bfx, bfy, bfz)
         row[1] = l1e - m_l
         row[2] = l1e
         row[3] = l1x
