@@ -59,6 +59,13 @@ def main() -> None:
         r = run_child(["run.precision=0.01", *extra])
         r["label"] = label
         rows.append(r)
+    numi = ["beam.name=numi", "detector.name=nova_nd", "run.pot=1.36e21"]
+    for label, extra in (("NuMI/NOvA 1%, 1 core", [*numi, "run.precision=0.01", "run.threads=1"]),
+                         ("NuMI/NOvA 1%, 2 cores", [*numi, "run.precision=0.01", "run.threads=2"]),
+                         ("1%, Dask 2 workers", ["run.precision=0.01", "run.workers=2"])):
+        r = run_child(extra)
+        r["label"] = label
+        rows.append(r)
     for n in args.sizes:
         r = run_child(["run.precision=1e-9", f"run.max_trials={int(n)}", "run.threads=1"])
         r["label"] = f"{int(n):.0e} trials"
