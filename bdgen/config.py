@@ -384,13 +384,15 @@ def _cross_checks(cfg: Config) -> None:
 
 
 def output_format(path: str | Path, key: str = "-o") -> str:
-    """``"root"`` or ``"hdf5"`` from the file suffix; CardError naming ``key`` otherwise."""
+    """``"root"``, ``"hdf5"`` or ``"hepmc3"`` from the file suffix; CardError naming ``key`` otherwise."""
     suffix = Path(path).suffix.lower()
     if suffix == ".root":
         return "root"
     if suffix in (".h5", ".hdf5"):
         return "hdf5"
-    raise CardError(f"{key} = {fmt_value(str(path))}: unknown output format; use a .root, .h5 or .hdf5 file")
+    if suffix in (".hepmc", ".hepmc3"):
+        return "hepmc3"
+    raise CardError(f"{key} = {fmt_value(str(path))}: unknown output format; use a .root, .h5, .hdf5 or .hepmc3 file")
 
 
 # ---------------------------------------------------------------------------------------------

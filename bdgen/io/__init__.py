@@ -109,6 +109,10 @@ def write(result: "RunResult", path: str | Path, *, overwrite: bool = False) -> 
             from .root import write_root
 
             write_root(tmp, result)
+        elif fmt == "hepmc3":
+            from .hepmc import write_hepmc3
+
+            write_hepmc3(tmp, result)
         else:
             from .hdf5 import write_hdf5
 
@@ -130,6 +134,8 @@ def read(path: str | Path, detector: str | None = None) -> tuple[dict[str, Any],
     ``detector`` selects the event set of one detector in a multi-detector file.
     """
     fmt = output_format(path, "path")
+    if fmt == "hepmc3":
+        raise CardError(f"{path}: read HepMC3 files with pyhepmc (bdgen.io.read reads ROOT and HDF5)")
     if fmt == "root":
         from .root import read_root
 
