@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -109,8 +110,8 @@ def _fmt(x: float) -> str:
 def summary_table(s: dict[str, Any]) -> str:
     """The short text table printed at the end of a run."""
     lines = [
-        f"bdgen {s['version']}  seed {s['seed']}  POT {s['pot']:.4g}  "
-        f"{s['n_generated']:,} trials in {s['wall_seconds']:.2f} s",
+        (f"bdgen {s['version']}  seed {s['seed']}  POT {s['pot']:.4g}  "
+         f"{s['n_generated']:,} trials in {s['wall_seconds']:.2f} s"),
         f"{'production':<10} {'signal':<9} {'BR(M->g chi chi)':>17} {'V produced':>11} {'events':>11} {'error':>10}",
     ]
     for ch in s["channels"]:
@@ -134,7 +135,6 @@ def summary_table(s: dict[str, Any]) -> str:
 def _run(args: argparse.Namespace) -> int:
     from . import io
     from .config import load_card
-
     from .rng import SEED_LIMIT
 
     if args.seed is not None and not 0 <= args.seed < SEED_LIMIT:
@@ -226,7 +226,7 @@ def _detectors(args: argparse.Namespace) -> int:
         print(f"{'name':<20} {'beam':<13} {'distance':>9} {'off-axis':>9} {'fiducial':>10}  description")
         for name in resources.available(resources.detectors_dir()):
             d = load_detector(name)
-            print(f"{name:<20} {str(d.beam):<13} {d.distance:>7.1f} m {math.degrees(d.off_axis_angle):>7.2f} d "
+            print(f"{name:<20} {d.beam!s:<13} {d.distance:>7.1f} m {math.degrees(d.off_axis_angle):>7.2f} d "
                   f"{d.fiducial_mass:>8.4g} t  {d.description}")
         return 0
     d = load_detector(args.name)
@@ -385,21 +385,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .io import OutputExistsError
 
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "beams":
-            return _beams(args)
-        if args.command == "detectors":
-            return _detectors(args)
-        if args.command == "reweight":
-            return _reweight(args)
-        if args.command == "scan":
-            return _scan(args)
-        if args.command == "plot":
-            return _plot(args)
-        if args.command == "thermal":
-            return _thermal(args)
-        return _card(args)
+        commands = {
+            "run": _run, "beams": _beams, "detectors": _detectors, "reweight": _reweight,
+            "scan": _scan, "plot": _plot, "thermal": _thermal, "card": _card,
+        }
+        return commands[args.command](args)
     except (CardError, OutputExistsError) as exc:
         print(f"bdgen: error: {exc}", file=sys.stderr)
         return 2
