@@ -23,6 +23,12 @@ File format (units: GeV/c, m, g/cm^3, g/cm^2; yields per proton on target)::
     [mesons.rho]
     per_pi0 = 0.11
     shape = "pi0"                 # same (p, theta) spectrum as the pi0, with the rho mass
+    [mesons.eta_prime]
+    per_pi0 = 0.01
+    shape = "eta"
+    [capture]                     # stopped-pion sources: radiative pi- capture at rest
+    pi_minus_per_pi0 = 0.63       # pi- captured at rest per pi0
+    radiative_fraction = 0.02     # probability that a capture emits a photon
     [brem]                        # proton bremsstrahlung integration range
     z_min = 0.1
     z_max = 0.9
@@ -50,7 +56,7 @@ from .production.sanford_wang import SanfordWang
 from .production.spectra import BMPT, BURMAN_SMITH, Spectrum
 
 #: Meson species a beam file may list.
-MESON_SPECIES = ("pi0", "eta", "rho", "omega", "phi")
+MESON_SPECIES = ("pi0", "eta", "rho", "omega", "phi", "eta_prime")
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,23 @@ class BremSettings:
 
 
 @dataclass(frozen=True)
+class CaptureSource:
+    """pi- captured at rest in the target (stopped-pion sources).
+
+    Attributes
+    ----------
+    per_pot : float
+        pi- captures per POT.
+    radiative_fraction : float
+        Probability R_gamma that a capture emits a photon (pi- p -> n gamma); it scales the
+        pi- p -> n V* rate (:func:`bdgen.physics.meson_decays.capture`).
+    """
+
+    per_pot: float
+    radiative_fraction: float
+
+
+@dataclass(frozen=True)
 class Timing:
     """The time structure of a spill (ns).
 
@@ -163,6 +186,7 @@ class Beam:
     mesons: MappingProxyType[str, MesonSource]
     brem: BremSettings | None
     timing: Timing | None = None
+    capture: CaptureSource | None = None
 
     @property
     def proton_energy(self) -> float:
@@ -297,6 +321,15 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
         brem = BremSettings(_num(b, "z_min", bw), _num(b, "z_max", bw), _num(b, "pt_max", bw))
         if not brem.z_min < brem.z_max < 1:
             raise CardError(f"{bw}: need 0 < z_min < z_max < 1")
+    capture = None
+    if "capture" in data:
+        cd = data["capture"]
+        cw = f"{where}: capture"
+        ratio = _num(cd, "pi_minus_per_pi0", cw)
+        r_g = _num(cd, "radiative_fraction", cw)
+        if r_g > 1:
+            raise CardError(f"{cw}.radiative_fraction = {r_g}: must be a probability in (0, 1]")
+        capture = CaptureSource(n_pi0 * ratio, r_g)
     timing = None
     if "timing" in data:
         t = data["timing"]
@@ -322,4 +355,5 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
         mesons=MappingProxyType(out),
         brem=brem,
         timing=timing,
+        capture=capture,
     )

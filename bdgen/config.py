@@ -64,7 +64,8 @@ def _channels(v: Any) -> str | None:
     return None
 
 
-PRODUCTION_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem")
+PRODUCTION_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem", "eta_prime", "eta_prime_rho", "eta_prime_omega",
+                       "pi_capture")
 SIGNAL_CHANNELS = ("electron", "nucleon", "coherent", "decay")
 
 _REQ = object()  # marker: the key is required

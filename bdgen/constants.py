@@ -33,6 +33,8 @@ N_A: float = _sc.Avogadro
 
 PDG_PI0 = 111
 PDG_ETA = 221
+PDG_ETAP = 331
+PDG_PI_MINUS = -211
 PDG_ELECTRON = 11
 PDG_PROTON = 2212
 PDG_NEUTRON = 2112
@@ -57,14 +59,16 @@ M_MU = _mass(13)
 M_PI0 = _mass(111)
 M_PIPM = _mass(211)
 M_ETA = _mass(221)
+M_ETAP = _mass(331)
 M_P = _mass(2212)
 M_N = _mass(2112)
 
 #: Branching ratios of the two-photon decays (PDG 2024 averages, via ``particle`` is not
 #: possible: the package carries no branching ratios).  PDG RPP 2024: pi0 -> gamma gamma
-#: (98.823 +- 0.034)%, eta -> gamma gamma (39.36 +- 0.18)%.
+#: (98.823 +- 0.034)%, eta -> gamma gamma (39.36 +- 0.18)%, eta' -> gamma gamma (2.307 +- 0.040)%.
 BR_PI0_GG = 0.98823
 BR_ETA_GG = 0.3936
+BR_ETAP_GG = 0.02307
 
 #: Magnetic moments in nuclear magnetons (PDG RPP 2024).
 MU_P = 2.79284734

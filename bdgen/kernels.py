@@ -45,6 +45,9 @@ from .physics.form_factors import HELM, helm, sachs
 from .physics.scattering import sigma, structure_x, structure_x_nucleus
 from .production.sanford_wang import pick_cell
 from .production.spectra import LIST as MODEL_LIST
+
+#: Spectrum-model code of a parent at rest (radiative pi- capture): no momentum is sampled.
+MODEL_AT_REST = -1
 from .production.spectra import sample_one
 from .rng import STAGE_PRODUCTION, uniform2
 
@@ -80,18 +83,46 @@ def _interp_inverse(cdf, xs, u):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _decay_cos(mode, r, k0, k1, trial, draw):  # type: ignore[no-untyped-def]
-    """Sample cos(theta) of chi in the V* frame; returns (cos, phi, next draw)."""
+def _angular_ab(mode, r, fl):  # type: ignore[no-untyped-def]
+    """Coefficients (A, B) of the chi polar distribution A + B cos^2(theta) in the V* frame.
+
+    ``mode``: 0 isotropic; 1 scalar chi from a transverse V* (sin^2); 2 Dirac chi from a
+    transverse V* ((1 + r) + (1 - r) cos^2, r = 4 m_chi^2/s); 3 and 4 the scalar and Dirac cases
+    for a V* with longitudinal fraction ``fl`` about its flight axis (radiative pi- capture).
+    For helicity 0 the distributions are cos^2 (scalar) and 1 - (1 - r) cos^2 (Dirac), from
+    |eps . (p1 - p2)|^2 and E^2 - p^2 |eps . n|^2 (PHYSICS.md section 3.2, derived there for
+    the transverse case).  Each helicity's distribution is normalised before mixing.
+    """
+    if mode == 0:
+        return 1.0, 0.0
+    if mode == 1:
+        return 1.0, -1.0
+    if mode == 2:
+        return 1.0 + r, 1.0 - r
+    ft = 1.0 - fl
+    if mode == 3:
+        return 0.75 * ft, -0.75 * ft + 1.5 * fl
+    n_t = 2.0 * (1.0 + r) + 2.0 * (1.0 - r) / 3.0
+    n_l = 2.0 - 2.0 * (1.0 - r) / 3.0
+    return ft * (1.0 + r) / n_t + fl / n_l, ft * (1.0 - r) / n_t - fl * (1.0 - r) / n_l
+
+
+@jit
+def _decay_cos(mode, r, fl, k0, k1, trial, draw):  # type: ignore[no-untyped-def]
+    """Sample cos(theta) of chi in the V* frame; returns (cos, phi, next draw).
+
+    Rejection from the uniform distribution with the acceptance (A + B c^2)/max(A, A + B) of
+    :func:`_angular_ab`.
+    """
+    aa, bb = _angular_ab(mode, r, fl)
+    top = max(aa, aa + bb)
     while True:
         a, b = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
         draw += 1
         c = 2.0 * a - 1.0
         if mode == 0:
             return c, TWO_PI * b, draw
-        if mode == 1:
-            acc = 1.0 - c * c
-        else:
-            acc = 0.5 * ((1.0 + r) + (1.0 - r) * c * c)
+        acc = (aa + bb * c * c) / top
         a2, b2 = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
         draw += 1
         if a2 <= acc:
@@ -133,15 +164,11 @@ def _rest_direction(e, px, py, pz, bfx, bfy, bfz, bvx, bvy, bvz):  # type: ignor
 
 
 @jit
-def _polar_pdf(mode, r, c):  # type: ignore[no-untyped-def]
+def _polar_pdf(mode, r, fl, c):  # type: ignore[no-untyped-def]
     """Density of the chi direction on the sphere (per steradian) at cos(theta) = c about the
-    helicity axis: isotropic, scalar sin^2 or Dirac (1 + r) + (1 - r) cos^2 (normalised)."""
-    if mode == 0:
-        return 1.0 / (4.0 * math.pi)
-    if mode == 1:
-        return 0.375 * (1.0 - c * c) / math.pi
-    norm = 2.0 * (1.0 + r) + 2.0 * (1.0 - r) / 3.0
-    return ((1.0 + r) + (1.0 - r) * c * c) / (norm * 2.0 * math.pi)
+    helicity axis: (A + B c^2)/(2 pi (2A + 2B/3)) with (A, B) of :func:`_angular_ab`."""
+    aa, bb = _angular_ab(mode, r, fl)
+    return (aa + bb * c * c) / (2.0 * math.pi * (2.0 * aa + 2.0 * bb / 3.0))
 
 
 @jit
@@ -151,7 +178,7 @@ def _vmf_pdf(kappa, cosang):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _chi_direction(mode, r, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz, mv, m_chi, x0, y0, z0,
+def _chi_direction(mode, r, fl, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz, mv, m_chi, x0, y0, z0,
                    aims, lam, comp_a, comp_k, k0, k1, trial, draw):  # type: ignore[no-untyped-def]
     """Direction of chi in the V* rest frame, and its importance weight.
 
@@ -221,12 +248,12 @@ def _chi_direction(mode, r, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz, mv
         lx, ly, lz = unit_from_angles(cw, TWO_PI * u2)
         wx, wy, wz = rotate_to_axis(lx, ly, lz, comp_a[i, 0], comp_a[i, 1], comp_a[i, 2])
     else:
-        cth, cphi, draw = _decay_cos(mode, r, k0, k1, trial, draw)
+        cth, cphi, draw = _decay_cos(mode, r, fl, k0, k1, trial, draw)
         lx, ly, lz = unit_from_angles(cth, cphi)
         wx, wy, wz = rotate_to_axis(lx, ly, lz, nfx, nfy, nfz)
     weight = 1.0
     if n_comp > 0:
-        g = _polar_pdf(mode, r, wx * nfx + wy * nfy + wz * nfz)
+        g = _polar_pdf(mode, r, fl, wx * nfx + wy * nfy + wz * nfz)
         h = 0.0
         for i in range(n_comp):
             h += _vmf_pdf(comp_k[i], wx * comp_a[i, 0] + wy * comp_a[i, 1] + wz * comp_a[i, 2])
@@ -264,7 +291,7 @@ def production_z(vtx, u):  # type: ignore[no-untyped-def]
 @jit
 def produce(
     k0, k1, start, n, chan_cdf, kind, model, params, env_p, env_t, env_bound, env_cdf,
-    m_parent, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, vtx, shapes,
+    m_parent, m_recoil, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, vtx, shapes,
     list_off, list_data, list_pos, aims, lam, visible, out_trial, out_chi, out_chan, out_vol, out_hit,
 ):  # type: ignore[no-untyped-def]
     """Run trials start..start+n-1 and record the chi that cross the detector.
@@ -284,7 +311,11 @@ def produce(
     env_p, env_t, env_bound, env_cdf : ndarray
         Rejection envelopes, shapes (nc, n_p+1), (nc, n_t+1), (nc, n_p, n_t), (nc, n_p*n_t).
     m_parent : ndarray, shape (nc,)
-        Mass of the meson (GeV); the proton mass for bremsstrahlung.
+        Mass of the meson (GeV); the proton mass for bremsstrahlung; for radiative pi- capture
+        at rest the invariant mass m_pi- + m_p of the pi- p system.
+    m_recoil : ndarray, shape (nc,)
+        Mass (GeV) recoiling against the V* in the parent's rest frame (kind MESON_GAMMA): 0 for
+        the photon of M -> gamma V*, m_n for pi- p -> n V*.
     p_parent : ndarray, shape (nc,)
         Beam momentum (GeV/c) for bremsstrahlung (the V has p_z = z p_parent); unused otherwise.
     s_u, s_cdf : ndarray, shape (nc, ns)
@@ -294,7 +325,9 @@ def produce(
     s_mg, s_fixed : ndarray, shape (nc,)
         Width of the arctan map; a fixed V* mass^2 when > 0.
     decay_mode : ndarray of int64, shape (nc,)
-        chi angular distribution in the V* frame: 0 isotropic, 1 scalar (sin^2), 2 Dirac.
+        chi angular distribution in the V* frame (:func:`_angular_ab`): 0 isotropic, 1 scalar
+        (sin^2), 2 Dirac, from a transverse V*; 3 scalar, 4 Dirac, from the E1 capture
+        amplitude (longitudinal fraction x/(2 + x), x = s/E_V*^2 in the parent frame).
     m_chi : float
     vtx : ndarray, shape (4,)
         Production-point model (see :func:`production_z`).
@@ -344,7 +377,10 @@ def produce(
         z0 = production_z(vtx, uz)
         t0 = 0.0
         lx = ly = lz = 0.0
-        if model[c] == MODEL_LIST:
+        if model[c] == MODEL_AT_REST:
+            x1 = 0.0
+            x2 = 0.0
+        elif model[c] == MODEL_LIST:
             ua, _ub = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
             draw += 1
             cnt = list_off[c + 1] - list_off[c]
@@ -370,6 +406,7 @@ def produce(
             phi = math.atan2(ly, lx)  # the listed direction, not a random azimuth
         mm = m_parent[c]
         s = s_fixed[c]
+        fl = 0.0
         v_e = v_x = v_y = v_z = 0.0
         if kind[c] == KIND_BREM:
             # x1 = z, x2 = p_T of the V; the parent is the beam proton
@@ -404,7 +441,7 @@ def produce(
             a, b = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
             draw += 1
             nx, ny, nz = unit_from_angles(2.0 * a - 1.0, TWO_PI * b)
-            pv = two_body_momentum(mm, 0.0, mv)
+            pv = two_body_momentum(mm, m_recoil[c], mv)
             vfe = math.sqrt(pv * pv + s)
             vfx = pv * nx
             vfy = pv * ny
@@ -413,6 +450,9 @@ def produce(
             bfy = m_py / m_e
             bfz = m_pz / m_e
             mode = decay_mode[c]
+            if mode >= 3:
+                xl = s / (vfe * vfe)
+                fl = xl / (2.0 + xl)
         else:
             # an unpolarised V* (isotropic decay): F is the lab
             mv = math.sqrt(s)
@@ -425,7 +465,7 @@ def produce(
             bfx = bfy = bfz = 0.0
             mode = 0
         # chi direction in the V* rest frame (transverse polarisation about n for pi0/eta)
-        wx, wy, wz, w_is, draw = _chi_direction(mode, 4.0 * m_chi * m_chi / s, nx, ny, nz, vfe, vfx, vfy, vfz,
+        wx, wy, wz, w_is, draw = _chi_direction(mode, 4.0 * m_chi * m_chi / s, fl, nx, ny, nz, vfe, vfx, vfy, vfz,
                                                 bfx, bfy, bfz, mv, m_chi, x0, y0, z0, aims, lam, comp_a, comp_k,
                                                 k0, k1, trial, draw)
         pstar = two_body_momentum(mv, m_chi, m_chi)

@@ -73,6 +73,13 @@ class ChannelSetup:
     spectrum: Any = None
     three_body: Any = None
     spectrum_model: str = ""
+    m_recoil: float = 0.0
+    process: str = ""
+
+    def __post_init__(self) -> None:
+        if self.three_body is not None:  # the recoil and process of the decay, for the kernel tables
+            object.__setattr__(self, "m_recoil", self.three_body.m_recoil)
+            object.__setattr__(self, "process", self.three_body.process)
 
     @property
     def rate(self) -> float:
@@ -199,7 +206,7 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     """Rate, kinematics and spectrum of production channel ``name``, or why it is closed."""
     from .kernels import KIND_BREM, KIND_MESON_GAMMA, KIND_MIXING
     from .physics.brem import brem_params, brem_rate
-    from .physics.meson_decays import VECTOR_MESONS, br_vector_mixing, vector_meson_mass
+    from .physics.meson_decays import MESONS, VECTOR_MESONS, br_eta_prime_bdnmc, br_vector_mixing, vector_meson_mass
     from .production.spectra import BREM, Spectrum
 
     m = cfg.model
@@ -221,6 +228,8 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
         sp = Spectrum(BREM, brem_params(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, bdnmc=bdnmc), b.z_max, b.pt_max,
                       p_min=b.z_min, label="brem")
         return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, br, True, None, KIND_BREM, sp, None, "blumlein_brunner")
+    if name in _SPECIAL_SOURCES:
+        return _channel_special(name, cfg, beam)
     if name not in beam.mesons:
         return ChannelSetup(name, 0, 0.0, 0.0, 0.0, False, f"beam {beam.name!r} has no {name} source")
     src = beam.mesons[name]
@@ -233,7 +242,7 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
         br = br_vector_mixing(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
         return ChannelSetup(name, pdg, mass, src.per_pot, br, True, None, KIND_MIXING, src.generic(), None, src.model)
     tb = three_body(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
-    pdg = C.PDG_PI0 if name == "pi0" else C.PDG_ETA
+    pdg = MESONS[name][0]
     ml = cfg.production.meson_list
     spectrum, model_name, per_pot = src.generic(), src.model, src.per_pot
     if ml is not None and ml.get("meson", "pi0") == name:
@@ -248,7 +257,63 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
                             f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {tb.m_meson:.6g} GeV", KIND_MESON_GAMMA)
     if src.per_pot <= 0:
         return ChannelSetup(name, pdg, tb.m_meson, 0.0, 0.0, False, f"{name} yield per POT is 0", KIND_MESON_GAMMA)
+    if bdnmc and name == "eta_prime":
+        # BdNMC's eta' rate (with its rho and omega terms), on shell (PHYSICS.md section 3.1)
+        br = br_eta_prime_bdnmc(m.m_v, m.epsilon) * br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac,
+                                                                bdnmc=True)
+        if br <= 0.0:
+            return ChannelSetup(name, pdg, tb.m_meson, src.per_pot, 0.0, True,
+                                "compat.bdnmc: BdNMC's eta' rate is zero here", KIND_MESON_GAMMA)
+        return ChannelSetup(name, pdg, tb.m_meson, per_pot, br, True, None, KIND_MESON_GAMMA, spectrum, tb, model_name)
     on_shell = bool(bdnmc and bdnmc_uses_on_shell(tb))
+    return ChannelSetup(name, pdg, tb.m_meson, per_pot, tb.branching_ratio(), on_shell, None, KIND_MESON_GAMMA,
+                        spectrum, tb, model_name)
+
+
+#: Channels whose parent is not a meson species of the beam file's own name.
+_SPECIAL_SOURCES = ("eta_prime_rho", "eta_prime_omega", "pi_capture")
+
+
+def _special_three_body(name: str, cfg: Config, beam: Beam) -> tuple[Any, float, Any, str, str | None]:
+    """(ThreeBody, parents per POT, spectrum, model name, why closed) of eta' -> rho V*, omega V*
+    and pi- capture at rest."""
+    from .physics.meson_decays import capture, eta_prime_vector
+
+    m = cfg.model
+    bdnmc = cfg.compat.bdnmc
+    if name == "pi_capture":
+        cap = beam.capture
+        if cap is None:
+            return None, 0.0, None, "", f"beam {beam.name!r} has no [capture] source (stopped-pion beams only)"
+        tb = capture(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, cap.radiative_fraction, bdnmc=bdnmc)
+        return tb, cap.per_pot, _AtRest(), "at rest", None
+    if "eta_prime" not in beam.mesons:
+        return None, 0.0, None, "", f"beam {beam.name!r} has no eta_prime source"
+    if bdnmc:
+        return None, 0.0, None, "", "compat.bdnmc: BdNMC folds eta' -> rho V, omega V into its eta_prime rate"
+    src = beam.mesons["eta_prime"]
+    tb = eta_prime_vector(name.removeprefix("eta_prime_"), m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac)
+    return tb, src.per_pot, src.generic(), src.model, None
+
+
+def _channel_special(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
+    from .kernels import KIND_MESON_GAMMA
+    from .physics.meson_decays import ETA_PRIME_VECTOR
+
+    m = cfg.model
+    pdg = C.PDG_PI_MINUS if name == "pi_capture" else C.PDG_ETAP
+    tb, per_pot, spectrum, model_name, closed = _special_three_body(name, cfg, beam)
+    if closed is not None:
+        return ChannelSetup(name, pdg, 0.0, per_pot, 0.0, False, closed, KIND_MESON_GAMMA)
+    if not tb.open:
+        what = "m_pi- + m_p - m_n" if name == "pi_capture" else f"m_eta' - m_{name.removeprefix('eta_prime_')}"
+        return ChannelSetup(name, pdg, tb.m_meson, per_pot, 0.0, False,
+                            f"2 m_chi = {2 * m.m_chi:.6g} GeV >= {what} = {tb.m_meson - tb.m_recoil:.6g} GeV",
+                            KIND_MESON_GAMMA)
+    if per_pot <= 0:
+        return ChannelSetup(name, pdg, tb.m_meson, 0.0, 0.0, False, f"{name} yield per POT is 0", KIND_MESON_GAMMA)
+    assert name == "pi_capture" or name.removeprefix("eta_prime_") in ETA_PRIME_VECTOR
+    on_shell = bool(cfg.compat.bdnmc and bdnmc_uses_on_shell(tb))
     return ChannelSetup(name, pdg, tb.m_meson, per_pot, tb.branching_ratio(), on_shell, None, KIND_MESON_GAMMA,
                         spectrum, tb, model_name)
 
@@ -257,7 +322,7 @@ def _channel_visible(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     """Production of an on-shell V for visible decays: ``branching_ratio`` is V per parent."""
     from .kernels import KIND_BREM, KIND_MESON_GAMMA, KIND_MIXING
     from .physics.brem import brem_params, brem_rate
-    from .physics.meson_decays import VECTOR_MESONS, br_two_body, meson_mass
+    from .physics.meson_decays import MESONS, VECTOR_MESONS, br_eta_prime_bdnmc, br_two_body, meson_mass
     from .production.spectra import BREM, Spectrum
 
     m = cfg.model
@@ -275,16 +340,48 @@ def _channel_visible(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
         sp = Spectrum(BREM, brem_params(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, bdnmc=bdnmc), b.z_max, b.pt_max,
                       p_min=b.z_min, label="brem")
         return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, n_v, True, None, KIND_BREM, sp, None, "blumlein_brunner")
+    if name in _SPECIAL_SOURCES:
+        pdg = C.PDG_PI_MINUS if name == "pi_capture" else C.PDG_ETAP
+        tb, per_pot, spectrum, model_name, closed = _special_three_body(name, cfg, beam)
+        if closed is not None:
+            return ChannelSetup(name, pdg, 0.0, per_pot, 0.0, False, closed, KIND_MESON_GAMMA)
+        if m.m_v >= tb.m_meson - tb.m_recoil:
+            return ChannelSetup(name, pdg, tb.m_meson, per_pot, 0.0, True,
+                                f"m_V = {m.m_v:.6g} GeV above the end point {tb.m_meson - tb.m_recoil:.6g} GeV: "
+                                "no on-shell V", KIND_MESON_GAMMA)
+        br_v = float(tb.production_shape(np.array(m.m_v**2)))
+        return ChannelSetup(name, pdg, tb.m_meson, per_pot, br_v, True, None, KIND_MESON_GAMMA, spectrum, None,
+                            model_name, tb.m_recoil, tb.process)
     if name not in beam.mesons:
         return ChannelSetup(name, 0, 0.0, 0.0, 0.0, False, f"beam {beam.name!r} has no {name} source")
     src = beam.mesons[name]
     mass = meson_mass(name, bdnmc=bdnmc)
-    pdg = C.PDG_PI0 if name == "pi0" else C.PDG_ETA
+    pdg = MESONS[name][0]
     if m.m_v >= mass:
         return ChannelSetup(name, pdg, mass, src.per_pot, 0.0, True,
                             f"m_V = {m.m_v:.6g} GeV >= m_{name} = {mass:.6g} GeV: no on-shell V", KIND_MESON_GAMMA)
-    return ChannelSetup(name, pdg, mass, src.per_pot, br_two_body(name, m.m_v, m.epsilon, bdnmc=bdnmc), True, None,
-                        KIND_MESON_GAMMA, src.generic(), None, src.model)
+    br_v = br_eta_prime_bdnmc(m.m_v, m.epsilon) if (bdnmc and name == "eta_prime") else br_two_body(
+        name, m.m_v, m.epsilon, bdnmc=bdnmc)
+    return ChannelSetup(name, pdg, mass, src.per_pot, br_v, True, None, KIND_MESON_GAMMA, src.generic(), None,
+                        src.model)
+
+
+@dataclass(frozen=True)
+class _AtRest:
+    """A parent at rest (radiative pi- capture) behind the spectrum interface (model AT_REST)."""
+
+    @property
+    def model(self) -> int:
+        from .kernels import MODEL_AT_REST
+
+        return MODEL_AT_REST
+
+    @property
+    def params(self) -> np.ndarray:
+        return np.zeros(1)
+
+    def envelope(self) -> Any:
+        return _ListSpectrum(None).envelope()
 
 
 @dataclass(frozen=True)
@@ -391,6 +488,8 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
             s_fixed[i] = m.m_v**2
         # BdNMC decays an on-shell V isotropically (PHYSICS.md section 8, item 3)
         decay_mode[i] = 0 if (cfg.compat.bdnmc and c.on_shell) else (2 if m.dirac else 1)
+        if c.process == "capture" and decay_mode[i] in (1, 2):  # E1 capture also makes longitudinal V*
+            decay_mode[i] += 2
     lists = [c.spectrum.mesons if isinstance(c.spectrum, _ListSpectrum) else None for c in open_ch]
     list_off = np.zeros(nc + 1, dtype=np.int64)
     for i, ml in enumerate(lists):
@@ -411,6 +510,7 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "env_bound": np.array([e.bound for e in envs]),
         "env_cdf": np.array([e.cdf for e in envs]),
         "m_parent": np.array([c.mass for c in open_ch]),
+        "m_recoil": np.array([c.m_recoil for c in open_ch]),
         "p_parent": np.array([setup.beam.proton_momentum for _ in open_ch]),
         "s_u": s_u,
         "s_cdf": s_cdf,
@@ -479,7 +579,8 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "trial": ("i8", "global trial (meson decay) index; with chi_index identifies the event for any chunking"),
     "chi_index": ("i1", "0 for chi, 1 for chibar of the trial's pair"),
     "weight": ("f8", "expected number of such events for the run's POT"),
-    "channel": ("i4", "production channel code (0 pi0, 1 eta, 2 rho, 3 omega, 4 phi, 5 brem)"),
+    "channel": ("i4", "production channel code (0 pi0, 1 eta, 2 rho, 3 omega, 4 phi, 5 brem, 6 eta_prime, "
+                          "7 eta_prime_rho, 8 eta_prime_omega, 9 pi_capture)"),
     "parent_pdg": ("i4", "PDG code of the parent: the meson, or 2212 (beam proton) for bremsstrahlung"),
     "parent_E": ("f8", "parent energy, GeV"), "parent_px": ("f8", "GeV"), "parent_py": ("f8", "GeV"),
     "parent_pz": ("f8", "GeV"),
@@ -644,7 +745,7 @@ def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi:
         o_vol = np.empty(o_trial.shape[0], dtype=np.int64)
     return produce(
         k0, k1, start, n, tb["chan_cdf"], tb["kind"], tb["model"], tb["params"], tb["env_p"], tb["env_t"],
-        tb["env_bound"], tb["env_cdf"], tb["m_parent"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
+        tb["env_bound"], tb["env_cdf"], tb["m_parent"], tb["m_recoil"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
         tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["vtx"], tb["shapes"], tb["list_off"],
         tb["list_data"], tb["list_pos"], tb["aims"], tb["lam"], tb["visible"], o_trial, o_chi, o_chan, o_vol,
         o_hit,

@@ -32,10 +32,11 @@ from scipy import integrate
 from .. import constants as C
 from .widths import total_width, width_to_chi, br_to_chi
 
-#: Meson name -> (PDG code, mass in GeV, BR(M -> gamma gamma))
+#: Meson name -> (PDG code, mass in GeV, BR(M -> gamma gamma)); BRs from PDG RPP 2024.
 MESONS: dict[str, tuple[int, float, float]] = {
     "pi0": (C.PDG_PI0, C.M_PI0, C.BR_PI0_GG),
     "eta": (C.PDG_ETA, C.M_ETA, C.BR_ETA_GG),
+    "eta_prime": (C.PDG_ETAP, C.M_ETAP, C.BR_ETAP_GG),
 }
 
 
@@ -43,9 +44,10 @@ def meson_gg_factor(meson: str, *, bdnmc: bool = False) -> float:
     """The BR(M -> gamma gamma) factor multiplying eq. (1) for ``meson``.
 
     BdNMC (PHYSICS.md section 3.1 (a), (b)) uses 1 for pi0 and
-    BR(eta -> gamma gamma)/BR(pi0 -> gamma gamma) = 0.3941/0.98823 for eta.
+    BR(eta -> gamma gamma)/BR(pi0 -> gamma gamma) = 0.3941/0.98823 for eta.  For eta' BdNMC's
+    rate is not of this form (see :func:`br_eta_prime_bdnmc`); the PDG value is returned.
     """
-    if bdnmc:
+    if bdnmc and meson in ("pi0", "eta"):
         if meson == "pi0":
             return 1.0
         return C.BDNMC["br_eta_gg"] / C.BDNMC["br_pi0_gg"]
@@ -54,7 +56,7 @@ def meson_gg_factor(meson: str, *, bdnmc: bool = False) -> float:
 
 def meson_mass(meson: str, *, bdnmc: bool = False) -> float:
     """Mass of ``meson`` in GeV (BdNMC's value under ``bdnmc``)."""
-    if bdnmc:
+    if bdnmc and "m_" + meson in C.BDNMC:
         return float(C.BDNMC["m_" + meson])
     return MESONS[meson][1]
 
@@ -73,7 +75,16 @@ def br_two_body(meson: str, m_v: float, epsilon: float, *, bdnmc: bool = False) 
 
 @dataclass(frozen=True)
 class ThreeBody:
-    """Parameters of eq. (1) for one meson and one model point (all GeV)."""
+    """Parameters of eq. (1) for one meson and one model point (all GeV).
+
+    ``process`` selects the production factor (:meth:`production_shape`):
+
+    - "anomaly": M -> gamma V*, eq. (1) (pi0, eta, eta'); ``gg_factor`` = BR(M -> gamma gamma).
+    - "vmd": M -> X V* with a vector meson X of mass ``m_recoil`` (eta' -> rho0 V*, omega V*,
+      :func:`eta_prime_vector`); ``gg_factor`` = BR(M -> X gamma).
+    - "capture": radiative pi- capture at rest, pi- p -> n V* (:func:`capture`); ``m_meson`` is
+      sqrt(S) = m_pi- + m_p, ``m_recoil`` = m_n and ``gg_factor`` the probability R_gamma.
+    """
 
     m_meson: float
     m_v: float
@@ -83,6 +94,8 @@ class ThreeBody:
     dirac: bool
     gamma_v: float
     gg_factor: float
+    m_recoil: float = 0.0
+    process: str = "anomaly"
 
     @property
     def s_min(self) -> float:
@@ -90,7 +103,26 @@ class ThreeBody:
 
     @property
     def s_max(self) -> float:
-        return self.m_meson**2
+        return (self.m_meson - self.m_recoil) ** 2
+
+    def production_shape(self, s: np.ndarray) -> np.ndarray:
+        """Rate of M -> X V* (V* of mass^2 s) relative to M -> X gamma, times eps^2 BR(M -> X gamma).
+
+        Anomaly (pi0, eta, eta'): 2 eps^2 (1 - s/m_M^2)^3 BR(M -> gamma gamma), eq. (1).
+        VMD: eps^2 BR(M -> X gamma) (p_V/p_gamma)^3, see :func:`eta_prime_vector`.
+        Capture: eps^2 R_gamma (p_V/p_gamma)(1 + s/(2 E_V^2)), see :func:`capture`.
+        """
+        if self.process == "anomaly":
+            return 2.0 * self.epsilon**2 * self.gg_factor * (1.0 - s / self.m_meson**2) ** 3
+        big = self.m_meson**2
+        mr2 = self.m_recoil**2
+        lam = np.maximum((big - mr2 - s) ** 2 - 4.0 * mr2 * s, 0.0)
+        p_v = np.sqrt(lam) / (2.0 * self.m_meson)
+        e_v = (big + s - mr2) / (2.0 * self.m_meson)
+        p_g = (big - mr2) / (2.0 * self.m_meson)
+        if self.process == "vmd":
+            return self.epsilon**2 * self.gg_factor * (p_v / p_g) ** 3
+        return self.epsilon**2 * self.gg_factor * (p_v / p_g) * (1.0 + s / (2.0 * e_v**2))
 
     @property
     def open(self) -> bool:
@@ -118,9 +150,8 @@ class ThreeBody:
             )
         else:
             g_chi = self.alpha_d * root / 12.0 * (1.0 - 4.0 * self.m_chi**2 / ss) ** 1.5
-        shape = (1.0 - ss / self.s_max) ** 3
         bw = (root * g_chi / math.pi) / ((ss - self.m_v**2) ** 2 + self.m_v**2 * self.gamma_v**2)
-        out = 2.0 * self.epsilon**2 * self.gg_factor * shape * bw
+        out = self.production_shape(ss) * bw
         return np.where(ok, out, 0.0)
 
     def u_of_s(self, s: float | np.ndarray) -> float | np.ndarray:
@@ -240,6 +271,94 @@ def three_body(
     )
 
 
+#: BdNMC's radiative pi- capture: a pseudo-meson of mass 0.129 GeV (the pi- p -> n gamma line)
+#: decaying like the pi0 with the rate x 0.25 (BdNMC ``piminus_capture_gen.cpp``).
+BDNMC_CAPTURE_MASS = 0.129
+BDNMC_CAPTURE_FACTOR = 0.25
+
+
+def capture(m_v: float, m_chi: float, epsilon: float, alpha_d: float, dirac: bool, radiative_fraction: float,
+            *, bdnmc: bool = False) -> ThreeBody:
+    """Radiative pi- capture at rest, pi- p -> n V* -> n chi chibar, per stopped pi-.
+
+    At threshold the pi- p -> n gamma amplitude is the s-wave electric-dipole (Kroll-Ruderman)
+    term proportional to sigma . eps (Kroll and Ruderman, Phys. Rev. 93 (1954) 233; Ericson and
+    Weise, "Pions and Nuclei" (1988), ch. 10).  Replacing the photon by a V* of mass^2 s and
+    coupling eps e: for a conserved current the longitudinal polarisation couples with the
+    factor sqrt(s)/E_V, so the spin sum is 2 + s/E_V^2 against 2 for the photon and, with the
+    two-body phase space p_V/p_gamma [derived],
+
+        dBR/ds = eps^2 R_gamma (p_V/p_gamma)(1 + s/(2 E_V^2)) sqrt(s) Gamma_{V*->chi chi}(s)/pi / BW(s),
+
+    with p_V, E_V the V* momentum and energy in the pi- p rest frame (sqrt(S) = m_pi + m_p,
+    recoil m_n; E_gamma = 129.4 MeV) and R_gamma the probability that a capture emits a photon
+    (a property of the target: 0.39 on hydrogen from the Panofsky ratio, about 0.02 in complex
+    nuclei; see the beam files).  The V* carries longitudinal fraction x/(2 + x), x = s/E_V^2
+    (kernel decay modes 3 and 4).  Bound-nucleon effects (binding, Fermi motion, the continuum of
+    the nuclear photon spectrum) are not modelled: every V* is made at the free-nucleon energy.
+
+    Under ``compat.bdnmc`` BdNMC's model: a pseudo-meson of mass 0.129 GeV decaying as
+    eq. (1) with BR(M -> gamma gamma) = 1, times 0.25, whatever the target.
+    """
+    gamma_v = total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc)
+    if bdnmc:
+        return ThreeBody(BDNMC_CAPTURE_MASS, m_v, m_chi, epsilon, alpha_d, dirac, gamma_v, BDNMC_CAPTURE_FACTOR)
+    return ThreeBody(C.M_PIPM + C.M_P, m_v, m_chi, epsilon, alpha_d, dirac, gamma_v, radiative_fraction,
+                     m_recoil=C.M_N, process="capture")
+
+
+#: eta' -> X gamma with a vector meson X (PDG RPP 2024): rho0 gamma (incl. non-resonant pi+ pi-
+#: gamma) (28.9 +- 0.5)%, omega gamma (2.62 +- 0.13)%.
+ETA_PRIME_VECTOR = {"rho": (113, 0.289), "omega": (223, 0.0262)}
+
+
+def eta_prime_vector(vector: str, m_v: float, m_chi: float, epsilon: float, alpha_d: float, dirac: bool,
+                     *, bdnmc: bool = False) -> ThreeBody:
+    """eta' -> X V* -> X chi chibar for X = rho0 or omega.
+
+    eta' -> X gamma is a magnetic-dipole (P -> V V') transition, amplitude
+    eps^{mu nu a b} eps*_X eps*_gamma k_X k_gamma, so its rate grows as the cube of the final
+    momentum and only transverse helicities appear (PDG RPP 2024 review "Quark model"; Landsberg,
+    Phys. Rep. 128 (1985) 301, section 3).  Replacing the photon by a V* of mass^2 s and
+    coupling eps e [derived]:
+
+        dBR/ds = eps^2 BR(eta' -> X gamma) (p_V(s)/p_gamma)^3 sqrt(s) Gamma_{V*->chi chi}(s)/pi / BW(s),
+
+    p_V(s) = lambda^{1/2}(m_eta'^2, m_X^2, s)/(2 m_eta'), p_gamma = p_V(0).  The V* is
+    transversely polarised, as in eq. (1).  The vector meson is taken as narrow (PDG mass).
+    BdNMC's counterpart is the phase-space factor (1 - m_V^2/(m_eta' - m_X)^2)^{3/2} in
+    :func:`br_eta_prime_bdnmc`.
+    """
+    from particle import Particle
+
+    pdg, br = ETA_PRIME_VECTOR[vector]
+    m_x = float(Particle.from_pdgid(pdg).mass) * 1e-3
+    gamma_v = total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc)
+    return ThreeBody(C.M_ETAP, m_v, m_chi, epsilon, alpha_d, dirac, gamma_v, br, m_recoil=m_x, process="vmd")
+
+
+def br_eta_prime_bdnmc(m_v: float, epsilon: float) -> float:
+    """BdNMC's on-shell BR(eta' -> gamma V) (PHYSICS.md section 3.1, BdNMC ``branchingratios.cpp``):
+
+        eps^2 [2 (1 - m_V^2/m^2)^3 0.022 + (1 - m_V^2/(m - m_rho)^2)^{3/2} 0.291
+               + (1 - m_V^2/(m - m_omega)^2)^{3/2} 0.0275],  m = 0.95778 GeV,
+
+    each term only where it is open.  The second and third terms stand for eta' -> rho V and
+    omega V (the photon of eta' -> rho gamma, omega gamma replaced by V); bdgen's own eta' rate
+    keeps only the anomaly term, with the PDG BR(eta' -> gamma gamma), and differs here.
+    """
+    m = 0.95778
+    m_rho, m_omega = 0.77526, 0.78265
+    out = 0.0
+    if m_v < m:
+        out += 2.0 * (1.0 - m_v**2 / m**2) ** 3 * 0.022
+    if m_v < m - m_rho:
+        out += (1.0 - m_v**2 / (m - m_rho) ** 2) ** 1.5 * 0.291
+    if m_v < m - m_omega:
+        out += (1.0 - m_v**2 / (m - m_omega) ** 2) ** 1.5 * 0.0275
+    return epsilon**2 * out
+
+
 def bdnmc_uses_on_shell(tb: ThreeBody) -> bool:
     """BdNMC's choice between on-shell and off-shell kinematics (PHYSICS.md section 3.2).
 
@@ -310,6 +429,10 @@ __all__ = [
     "br_two_body",
     "bdnmc_uses_on_shell",
     "br_vector_mixing",
+    "br_eta_prime_bdnmc",
+    "capture",
+    "eta_prime_vector",
+    "ETA_PRIME_VECTOR",
     "VECTOR_MESONS",
     "vector_meson_mass",
     "meson_gg_factor",
