@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -91,12 +91,15 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "eta_per_pi0": ("float", None, _non_negative, "override the beam file's eta/pi0"),
     },
     "model": {
-        "name": ("str", "dark_photon", _one_of("dark_photon"), "the portal"),
+        "name": ("str", "dark_photon", _one_of("dark_photon", "baryonic"),
+                 "the portal: a kinetically mixed dark photon, or a leptophobic U(1)_B vector"),
         "dm": ("str", "scalar", _one_of("scalar", "dirac"), "complex scalar or Dirac fermion chi"),
         "m_chi": ("float", _REQ, _positive, "chi mass, GeV"),
         "m_v": ("float", _REQ, _positive, "dark photon mass, GeV"),
-        "epsilon": ("float", _REQ, _positive, "kinetic mixing"),
+        "epsilon": ("float", None, _non_negative,
+                    "kinetic mixing (required for dark_photon, > 0; baryonic: default 0)"),
         "alpha_d": ("float", _REQ, _positive, "dark coupling g_D^2/(4 pi)"),
+        "alpha_b": ("float", None, _positive, "baryonic model: U(1)_B coupling g_B^2/(4 pi) per baryon"),
     },
     "production": {
         "channels": ("list[str]", ["pi0", "eta"], _channels, "production channels"),
@@ -199,6 +202,7 @@ class ModelParams:
     m_v: float
     epsilon: float
     alpha_d: float
+    alpha_b: float | None = None
 
     @property
     def dirac(self) -> bool:
@@ -321,6 +325,19 @@ def config_from_dict(card: dict[str, Any]) -> Config:
                     value = tuple(value)
             values[key] = value
         resolved[section] = _SECTIONS[section](**values)
+    model = resolved["model"]
+    if model.name == "dark_photon":
+        if model.epsilon is None:
+            raise CardError("model.epsilon is missing (required: kinetic mixing)")
+        if model.epsilon <= 0:
+            raise CardError(f"model.epsilon = {model.epsilon}: must be > 0 for the dark photon")
+        if model.alpha_b is not None:
+            raise CardError(f"model.alpha_b = {model.alpha_b}: only for model.name = \"baryonic\"")
+    else:
+        if model.alpha_b is None:
+            raise CardError("model.alpha_b is missing (required for model.name = \"baryonic\": g_B^2/(4 pi))")
+        if model.epsilon is None:
+            resolved["model"] = replace(model, epsilon=0.0)
     cfg = Config(**resolved)
     _cross_checks(cfg)
     return cfg
@@ -335,6 +352,9 @@ def _cross_checks(cfg: Config) -> None:
     if run.events is None and run.precision is None:
         raise CardError("run.events or run.precision is missing: give one stopping rule")
     sig = cfg.signal
+    if cfg.model.name == "baryonic" and sig.channel == "decay":
+        raise CardError("signal.channel = \"decay\": visible decays are not available for model.name = \"baryonic\" "
+                        "(allowed: electron, nucleon, coherent)")
     if sig.t_min >= sig.t_max:
         raise CardError(f"signal.t_min = {sig.t_min} >= signal.t_max = {sig.t_max}: need t_min < t_max")
     det = cfg.detector

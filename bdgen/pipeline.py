@@ -39,6 +39,7 @@ from .detectors import Detector, load_detector, parse_detector
 from .errors import CardError
 from .physics import form_factors as FF
 from .physics.meson_decays import bdnmc_uses_on_shell, three_body
+from .physics.models import Couplings
 from .physics.scattering import GL_NODES, GL_WEIGHTS, e_min
 from .physics.widths import br_to_chi
 from .rng import STAGE_SCATTER, STAGE_SPILL, STAGE_UNWEIGHT, key_from_seed, uniforms_for
@@ -172,7 +173,8 @@ def _targets(cfg: Config, detectors: list[Detector] | None = None) -> list[Targe
                 mass = z * C.BDNMC["m_p"] + (a - z) * C.BDNMC["m_n"]
             else:  # atomic mass (standard atomic weight x u) less the electrons
                 mass = a_r * C.ATOMIC_MASS_UNIT - z * C.M_E
-            out.append(Target(el, 1000000000 + z * 10000 + a * 10, mass, FF.HELM, 0.0, math.inf, float(z), float(a)))
+            charge = float(a) if cfg.model.name == "baryonic" else float(z)  # V_B couples to baryon number
+            out.append(Target(el, 1000000000 + z * 10000 + a * 10, mass, FF.HELM, 0.0, math.inf, charge, float(a)))
         return out
     if cfg.signal.channel == "electron":
         m_e = C.BDNMC["m_e"] if bdnmc else C.M_E
@@ -182,6 +184,10 @@ def _targets(cfg: Config, detectors: list[Detector] | None = None) -> list[Targe
     m_n = C.BDNMC["m_n"] if bdnmc else C.M_N
     mu_p = C.BDNMC["mu_p"] if bdnmc else C.MU_P
     mu_n = C.BDNMC["mu_n"] if bdnmc else C.MU_N
+    if cfg.model.name == "baryonic":
+        # the baryon current: G_E^B = G_D, G_M^B = (mu_p + mu_n) G_D on p and n (bdgen.physics.models)
+        return [Target("proton", C.PDG_PROTON, m_p, FF.DIPOLE_P, mu_p + mu_n, q2_cut),
+                Target("neutron", C.PDG_NEUTRON, m_n, FF.DIPOLE_P, mu_p + mu_n, q2_cut)]
     return [
         Target("proton", C.PDG_PROTON, m_p, FF.DIPOLE_P if dip else FF.BBA03_P, mu_p, q2_cut),
         Target("neutron", C.PDG_NEUTRON, m_n, FF.DIPOLE_N if dip else FF.BBA03_N, mu_n, q2_cut),
@@ -213,6 +219,9 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     bdnmc = cfg.compat.bdnmc
     if cfg.signal.channel == "decay":
         return _channel_visible(name, cfg, beam)
+    cp = Couplings.from_config(cfg) if m.name == "baryonic" else None
+    if cp is not None and name in _NOT_BARYONIC:
+        return ChannelSetup(name, 0, 0.0, 0.0, 0.0, False, f"model.name = \"baryonic\": {_NOT_BARYONIC[name]}")
     if name == "brem":
         br_chi = br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
         if beam.brem is None:
@@ -239,9 +248,12 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
         if 2.0 * m.m_chi >= mass:
             return ChannelSetup(name, pdg, mass, src.per_pot, 0.0, False,
                                 f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {mass:.6g} GeV", KIND_MIXING)
-        br = br_vector_mixing(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
+        br = br_vector_mixing(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc, couplings=cp)
+        if br <= 0.0 and cp is not None:
+            return ChannelSetup(name, pdg, mass, src.per_pot, 0.0, False,
+                                f"the {name} does not mix with V_B (isovector) and model.epsilon = 0", KIND_MIXING)
         return ChannelSetup(name, pdg, mass, src.per_pot, br, True, None, KIND_MIXING, src.generic(), None, src.model)
-    tb = three_body(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
+    tb = three_body(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc, couplings=cp)
     pdg = MESONS[name][0]
     ml = cfg.production.meson_list
     spectrum, model_name, per_pot = src.generic(), src.model, src.per_pot
@@ -269,6 +281,15 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     return ChannelSetup(name, pdg, tb.m_meson, per_pot, tb.branching_ratio(), on_shell, None, KIND_MESON_GAMMA,
                         spectrum, tb, model_name)
 
+
+#: Channels the baryonic model does not offer, and why.
+_NOT_BARYONIC = {
+    "brem": "proton bremsstrahlung of V_B is not modelled (it needs the timelike baryon-current form factor)",
+    "eta_prime": "the eta' coupling to V_B is not modelled",
+    "eta_prime_rho": "the eta' coupling to V_B is not modelled",
+    "eta_prime_omega": "the eta' coupling to V_B is not modelled",
+    "pi_capture": "pi- p -> n V_B vanishes at threshold (the Kroll-Ruderman term needs the pion's electric charge)",
+}
 
 #: Channels whose parent is not a meson species of the beam file's own name.
 _SPECIAL_SOURCES = ("eta_prime_rho", "eta_prime_omega", "pi_capture")
@@ -921,11 +942,14 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     open_ch = setup.open_channels
     nc = len(open_ch)
     scale = run.pot * setup.rate * cfg.signal.efficiency
-    coupling = m.epsilon**2 * C.ALPHA * m.alpha_d
+    target_kind = "electron" if cfg.signal.channel == "electron" else "nucleon"
+    coupling = Couplings.from_config(cfg).scatter_alpha(target_kind)
+    if coupling <= 0.0 and cfg.signal.channel != "decay":
+        notes.append("signal closed: the baryonic mediator does not couple to electrons at model.epsilon = 0")
     tb = setup.tables
     n_trials = 0
     violations = 0
-    closed = nc == 0 or any("signal window closed" in n for n in notes)
+    closed = nc == 0 or any(n.startswith("signal") and "closed" in n for n in notes)
     if nc == 0:
         reasons = "; ".join(f"{c.name}: {c.closed_reason}" for c in setup.channels)
         notes.append(f"no open production channel ({reasons})")

@@ -63,6 +63,9 @@ def reweight_events(events: dict[str, np.ndarray], old: Config, new: Config) -> 
     probability to decay inside the detector, which depends on the V's path through it and on
     Gamma_V(eps) in a way the output does not record; they need a new run.
     """
+    if old.model.name != "dark_photon":
+        raise CardError(f"model.name = {old.model.name!r}: reweighting is implemented for the dark photon only; "
+                        "run again with the new couplings")
     if old.signal.channel == "decay":
         raise CardError("signal.channel = \"decay\": visible-decay samples cannot be reweighted (the decay "
                         "probability depends on the V's path and lifetime); run again with the new couplings")

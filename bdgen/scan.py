@@ -129,6 +129,9 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
             values[target] = factor * values[source]
         sets = plain + [f"model.{n}={float(v)!r}" for n, v in values.items()]
         cfg = config_from_dict(apply_overrides(base, sets))
+        if cfg.model.name != "dark_photon":
+            raise CardError(f"model.name = {cfg.model.name!r}: scans derive limits on eps and Y, which are defined "
+                            "for the dark photon; run the baryonic model point by point with bdgen run")
         if cfg.signal.channel == "decay":
             raise CardError("signal.channel = \"decay\": scans derive eps limits by reweighting, which visible "
                             "decays do not allow; scan model.epsilon with separate runs instead")

@@ -30,6 +30,7 @@ import numpy as np
 from scipy import integrate
 
 from .. import constants as C
+from .models import Couplings
 from .widths import total_width, width_to_chi, br_to_chi
 
 #: Meson name -> (PDG code, mass in GeV, BR(M -> gamma gamma)); BRs from PDG RPP 2024.
@@ -257,16 +258,24 @@ def three_body(
     dirac: bool,
     *,
     bdnmc: bool = False,
+    couplings: Couplings | None = None,
 ) -> ThreeBody:
-    """Build :class:`ThreeBody` for ``meson`` with bdgen's or BdNMC's conventions."""
+    """Build :class:`ThreeBody` for ``meson`` with bdgen's or BdNMC's conventions.
+
+    With ``couplings`` (:class:`bdgen.physics.models.Couplings`) the model's effective mixing
+    of this meson replaces ``epsilon`` and its total mediator width is used (baryonic model).
+    """
+    eps = epsilon if couplings is None else couplings.meson_epsilon(meson)
+    g_v = (total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc) if couplings is None
+           else couplings.total_width())
     return ThreeBody(
         m_meson=meson_mass(meson, bdnmc=bdnmc),
         m_v=m_v,
         m_chi=m_chi,
-        epsilon=epsilon,
+        epsilon=eps,
         alpha_d=alpha_d,
         dirac=dirac,
-        gamma_v=total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc),
+        gamma_v=g_v,
         gg_factor=meson_gg_factor(meson, bdnmc=bdnmc),
     )
 
@@ -396,7 +405,7 @@ def vector_meson_mass(meson: str) -> float:
 
 
 def br_vector_mixing(meson: str, m_v: float, m_chi: float, epsilon: float, alpha_d: float, dirac: bool,
-                     *, bdnmc: bool = False) -> float:
+                     *, bdnmc: bool = False, couplings: Couplings | None = None) -> float:
     """BR(M -> V* -> chi chibar) for a vector meson M = rho, omega, phi mixing with V.
 
     The meson couples to the photon with the strength fixed by its e+e- width; replacing the
@@ -410,13 +419,19 @@ def br_vector_mixing(meson: str, m_v: float, m_chi: float, epsilon: float, alpha
     ``branchingratios.cpp``, PHYSICS.md section 3.1, with the full propagator at every m_V
     instead of BdNMC's mass windows and step functions; cf. Fabbrichesi, Gabrielli, Lanfranchi,
     "The dark photon", arXiv:2005.01515, section 6.2).  The meson is taken as narrow (the
-    rho line shape is not folded in).
+    rho line shape is not folded in).  With ``couplings`` the model's effective mixing of the
+    meson (:meth:`bdgen.physics.models.Couplings.meson_epsilon`) replaces eps and its width
+    Gamma_V is used.
     """
     m = vector_meson_mass(meson)
     if 2.0 * m_chi >= m:
         return 0.0
     alpha = C.BDNMC["alpha"] if bdnmc else C.ALPHA
-    g_v = total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc)
+    if couplings is not None:
+        epsilon = couplings.meson_epsilon(meson)
+        g_v = couplings.total_width()
+    else:
+        g_v = total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc)
     g_chi = float(width_to_chi(m, alpha_d, m_chi, dirac))
     br_ee = VECTOR_MESONS[meson][1]
     return 3.0 * epsilon**2 / alpha * br_ee * m**3 * g_chi / ((m * m - m_v * m_v) ** 2 + m_v * m_v * g_v * g_v)
