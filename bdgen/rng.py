@@ -18,6 +18,7 @@ Each call gives 128 random bits, turned into two doubles with 52 random bits eac
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import numpy as np
 
@@ -148,3 +149,45 @@ def uniforms_for(k0, k1, trials, stage, draws):  # type: ignore[no-untyped-def]
     for i in range(trials.shape[0]):
         out[i] = uniform2(k0, k1, trials[i], stage, draws[i])[0]
     return out
+
+
+@jit
+def _uniform_pairs(k0, k1, trials, stages, draws):  # type: ignore[no-untyped-def]
+    out = np.empty((trials.shape[0], 2))
+    for i in range(trials.shape[0]):
+        a, b = uniform2(k0, k1, trials[i], stages[i], draws[i])
+        out[i, 0] = a
+        out[i, 1] = b
+    return out
+
+
+class EventStreams:
+    """Per-event random streams for vectorised samplers outside the kernels.
+
+    Event i owns the Philox stream (trial[i], stage[i], draw) for draw = 0, 1, 2, ...; each
+    draw gives two uniforms in (0, 1).  A sampler asks for the draws it needs, event by event
+    (e.g. one draw per rejection round for the events still rejected), so each event's numbers
+    depend only on its own (trial, stage): the results do not depend on how trials are
+    grouped into chunks, threads or workers.
+
+    Parameters
+    ----------
+    k0, k1 : uint64
+        The run's key (:func:`key_from_seed`).
+    trials, stages : ndarray of int64, shape (n,)
+    """
+
+    def __init__(self, k0: Any, k1: Any, trials: np.ndarray, stages: np.ndarray) -> None:
+        self.k0, self.k1 = k0, k1
+        self.trials = np.ascontiguousarray(trials, dtype=np.int64)
+        self.stages = np.ascontiguousarray(stages, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self.trials.shape[0])
+
+    def uniform(self, idx: np.ndarray, draw: int | np.ndarray) -> np.ndarray:
+        """Two uniforms per event for events ``idx`` (int array, shape (m,)) at draw number(s)
+        ``draw``; returns shape (m, 2)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        d = np.broadcast_to(np.asarray(draw, dtype=np.int64), idx.shape).copy()
+        return _uniform_pairs(self.k0, self.k1, self.trials[idx], self.stages[idx], d)  # type: ignore[no-any-return]
