@@ -66,7 +66,7 @@ def _channels(v: Any) -> str | None:
 
 PRODUCTION_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem", "eta_prime", "eta_prime_rho", "eta_prime_omega",
                        "pi_capture")
-SIGNAL_CHANNELS = ("electron", "nucleon", "coherent", "decay")
+SIGNAL_CHANNELS = ("electron", "nucleon", "coherent", "decay", "pi0_inelastic", "delta_gamma", "dis")
 
 _REQ = object()  # marker: the key is required
 
@@ -96,7 +96,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "dm": ("str", "scalar", _one_of("scalar", "dirac"), "complex scalar or Dirac fermion chi"),
         "m_chi": ("float", _REQ, _positive, "chi mass, GeV"),
         "m_v": ("float", _REQ, _positive, "dark photon mass, GeV"),
-        "epsilon": ("float", None, _non_negative,
+        "epsilon": ("float", None, lambda v: None if v >= 0 else "must be > 0 (dark photon) or >= 0 (baryonic)",
                     "kinetic mixing (required for dark_photon, > 0; baryonic: default 0)"),
         "alpha_d": ("float", _REQ, _positive, "dark coupling g_D^2/(4 pi)"),
         "alpha_b": ("float", None, _positive, "baryonic model: U(1)_B coupling g_B^2/(4 pi) per baryon"),
@@ -120,7 +120,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
     "signal": {
         "channel": ("str", "nucleon", _one_of(*SIGNAL_CHANNELS),
                     "electron, nucleon (incoherent, free p and n), coherent (whole nuclei, Helm), "
-                    "or decay (visible V -> l+ l- decays in the detector)"),
+                    "decay (visible V -> l+ l- decays in the detector), pi0_inelastic (chi N -> chi Delta, "
+                    "Delta -> N pi0), delta_gamma (Delta -> N gamma) or dis (deep-inelastic chi N -> chi X)"),
         "final_state": ("str", "ee", _one_of("ee", "mumu"), "lepton pair of signal.channel = decay"),
         "t_min": ("float", 0.0, _non_negative, "lowest recoil kinetic energy, GeV"),
         "t_max": ("float", 1e9, _positive, "highest recoil kinetic energy, GeV"),
@@ -352,8 +353,11 @@ def _cross_checks(cfg: Config) -> None:
     if run.events is None and run.precision is None:
         raise CardError("run.events or run.precision is missing: give one stopping rule")
     sig = cfg.signal
-    if cfg.model.name == "baryonic" and sig.channel == "decay":
-        raise CardError("signal.channel = \"decay\": visible decays are not available for model.name = \"baryonic\" "
+    if cfg.model.name == "baryonic" and sig.channel in ("decay", "pi0_inelastic", "delta_gamma", "dis"):
+        why = {"decay": "visible decays are not modelled",
+               "dis": "deep-inelastic scattering through the baryon current is not modelled"}.get(
+            sig.channel, "the isoscalar baryon current cannot excite the isospin-3/2 Delta")
+        raise CardError(f"signal.channel = \"{sig.channel}\": {why} for model.name = \"baryonic\" "
                         "(allowed: electron, nucleon, coherent)")
     if sig.t_min >= sig.t_max:
         raise CardError(f"signal.t_min = {sig.t_min} >= signal.t_max = {sig.t_max}: need t_min < t_max")

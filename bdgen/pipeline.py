@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +48,41 @@ from ._version import __version__
 
 #: Stable integer codes of the production channels written to the output.
 CHANNEL_CODES = {name: i for i, name in enumerate(PRODUCTION_CHANNELS)}
+
+#: Inelastic signal channels: (module, final state, extra output columns).  The module gives
+#: ``sigma`` (GeV^-2), ``sample`` (final-state four-vectors) and optionally ``branching``.
+INELASTIC = {
+    "pi0_inelastic": ("bdgen.physics.delta", "pi0"),
+    "delta_gamma": ("bdgen.physics.delta", "gamma"),
+    "dis": ("bdgen.physics.dis", None),
+}
+
+#: Extra output columns of the inelastic channels: name -> (dtype, description).
+_P4 = ("E", "px", "py", "pz")
+INELASTIC_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
+    "pi0_inelastic": {
+        **{f"nucleon_{c}": ("f8", f"outgoing nucleon {c} (GeV)") for c in _P4},
+        **{f"pi0_{c}": ("f8", f"pi0 from Delta -> N pi0, {c} (GeV)") for c in _P4},
+        **{f"gamma1_{c}": ("f8", f"first photon of pi0 -> gamma gamma, {c} (GeV)") for c in _P4},
+        **{f"gamma2_{c}": ("f8", f"second photon of pi0 -> gamma gamma, {c} (GeV)") for c in _P4},
+        "W": ("f8", "invariant mass of the Delta (GeV)"),
+        "Q2": ("f8", "four-momentum transfer squared Q^2 (GeV^2)"),
+    },
+    "delta_gamma": {
+        **{f"nucleon_{c}": ("f8", f"outgoing nucleon {c} (GeV)") for c in _P4},
+        **{f"gamma_{c}": ("f8", f"photon from Delta -> N gamma, {c} (GeV)") for c in _P4},
+        "W": ("f8", "invariant mass of the Delta (GeV)"),
+        "Q2": ("f8", "four-momentum transfer squared Q^2 (GeV^2)"),
+    },
+    "dis": {
+        "quark_pdg": ("i4", "PDG code of the struck quark"),
+        **{f"quark_{c}": ("f8", f"struck quark after the scattering, {c} (GeV)") for c in _P4},
+        "x_bj": ("f8", "Bjorken x"),
+        "y_inel": ("f8", "inelasticity y = (E - E')/E"),
+        "W": ("f8", "invariant mass of the hadronic system (GeV)"),
+        "Q2": ("f8", "four-momentum transfer squared Q^2 (GeV^2)"),
+    },
+}
 
 #: Mixture fraction of the importance sampling of chi directions toward the detectors.
 IMPORTANCE_FRACTION = 0.5
@@ -176,6 +212,9 @@ def _targets(cfg: Config, detectors: list[Detector] | None = None) -> list[Targe
             charge = float(a) if cfg.model.name == "baryonic" else float(z)  # V_B couples to baryon number
             out.append(Target(el, 1000000000 + z * 10000 + a * 10, mass, FF.HELM, 0.0, math.inf, charge, float(a)))
         return out
+    if cfg.signal.channel in INELASTIC:
+        return [Target("proton", C.PDG_PROTON, C.M_P, FF.POINT, 0.0, math.inf),
+                Target("neutron", C.PDG_NEUTRON, C.M_N, FF.POINT, 0.0, math.inf)]
     if cfg.signal.channel == "electron":
         m_e = C.BDNMC["m_e"] if bdnmc else C.M_E
         return [Target("electron", C.PDG_ELECTRON, m_e, FF.POINT, 1.0, math.inf)]
@@ -428,6 +467,34 @@ class _ListSpectrum:
         return Envelope(np.zeros(n_p + 1), np.zeros(n_t + 1), np.zeros((n_p, n_t)), np.ones(n_p * n_t), 1.0)
 
 
+_BEAM_CACHE: dict[tuple[Any, ...], Beam] = {}
+_BEAM_CACHE_LOCK = threading.Lock()
+
+
+def _load_beam_cached(name: str, pi0_per_pot: float | None, eta_per_pi0: float | None, bdnmc: bool) -> Beam:
+    """:func:`bdgen.beams.load_beam`, kept for the process while the file is unchanged.
+
+    A mass scan prepares one run per grid point; the beam, and with it every spectrum's
+    rejection envelope and integrals (cached inside the Spectrum objects), is then built once
+    and shared by all points.  The key includes the file's path and modification time.
+    """
+    from . import resources
+
+    path = resources.beams_dir() / f"{name}.toml"
+    stamp = path.stat().st_mtime_ns if path.is_file() else None
+    key = (str(path), stamp, pi0_per_pot, eta_per_pi0, bdnmc)
+    with _BEAM_CACHE_LOCK:
+        hit = _BEAM_CACHE.get(key)
+    if hit is not None:
+        return hit
+    beam = load_beam(name, pi0_per_pot=pi0_per_pot, eta_per_pi0=eta_per_pi0, bdnmc=bdnmc)
+    with _BEAM_CACHE_LOCK:
+        if len(_BEAM_CACHE) >= 16:
+            _BEAM_CACHE.clear()
+        _BEAM_CACHE[key] = beam
+    return beam
+
+
 def prepare(cfg: Config) -> RunSetup:
     """Load the beam and detector and build every table the kernels need.
 
@@ -437,7 +504,7 @@ def prepare(cfg: Config) -> RunSetup:
         For problems only visible in the beam or detector files.
     """
     bdnmc = cfg.compat.bdnmc
-    beam = load_beam(cfg.beam.name, pi0_per_pot=cfg.beam.pi0_per_pot, eta_per_pi0=cfg.beam.eta_per_pi0, bdnmc=bdnmc)
+    beam = _load_beam_cached(cfg.beam.name, cfg.beam.pi0_per_pot, cfg.beam.eta_per_pi0, bdnmc)
     dets = _resolve_detectors(cfg)
     m = cfg.model
     notes: list[str] = []
@@ -839,7 +906,10 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
     sc = np.empty((n_hits, N_SCAT_COLS))
     o_target = np.empty(n_hits, dtype=np.int64)
     stream = STAGE_SCATTER + 2 * local + chi64
-    if visible is not None:
+    xc = np.empty((n_hits, 0))
+    if ctx.get("inelastic") is not None:
+        sc, o_target, xc = _scatter_inelastic(ctx, o_trial, o_vol, stream, o_hit)
+    elif visible is not None:
         polarised = (tb["kind"][o_chan.astype(np.int64)] == KIND_MESON_GAMMA).astype(np.int64)
         decay_visible(k0, k1, o_trial, o_vol, stream, o_hit, polarised, ctx["m_v"], visible[0], visible[1],
                       visible[2], C.C_M_PER_NS, sc, o_target)
@@ -851,7 +921,98 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
             GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"],
         )
     u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
-    return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol
+    return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol, xc
+
+
+#: Offset of the final-state streams of the inelastic channels from the scattering stage.
+_STAGE_FINAL_OFFSET = 4096
+
+
+def _scatter_inelastic(ctx: dict[str, Any], o_trial: np.ndarray, o_vol: np.ndarray, stream: np.ndarray,
+                       o_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interaction probability and one sampled final state for each crossing chi (inelastic
+    channels: :data:`INELASTIC`).
+
+    As :func:`bdgen.kernels.scatter`: ``prob`` = sum_i n_i sigma_i(E) B_i L with B_i the
+    branching fraction of the channel's final state; the target is chosen in proportion to
+    n_i sigma_i B_i, the vertex uniformly along the chord.  ``T`` holds the energy transfer
+    nu = E_chi - E_chi' (what the signal window cuts on), ``recoil_*`` the hadronic system
+    (the Delta, or X).  Events outside the window get prob = 0 (an unbiased estimate of the
+    in-window rate).  Random numbers: the (trial, stage) stream of the crossing for the target
+    and vertex, the stream at stage + 4096 for the final state (bdgen.rng.EventStreams).
+
+    Returns (scat, target index, extra columns (n, k) in the order of INELASTIC_COLUMNS).
+    """
+    import importlib
+
+    from .kernels import N_SCAT_COLS
+    from .rng import EventStreams
+
+    spec = ctx["inelastic"]
+    mod = importlib.import_module(spec["module"])
+    names = list(INELASTIC_COLUMNS[spec["channel"]])
+    n = o_trial.shape[0]
+    sc = np.zeros((n, N_SCAT_COLS))
+    o_target = np.full(n, -1, dtype=np.int64)
+    xc = np.zeros((n, len(names)))
+    if n == 0:
+        return sc, o_target, xc
+    e = o_hit[:, 8]
+    p3 = o_hit[:, 9:12]
+    length = o_hit[:, 13] - o_hit[:, 12]
+    dens = spec["density"][o_vol]
+    nt = len(spec["targets"])
+    rates = np.zeros((n, nt))
+    for i, tname in enumerate(spec["targets"]):
+        has = dens[:, i] > 0.0
+        if np.any(has):
+            sg = mod.sigma(e[has], ctx["m_chi"], ctx["m_v"], ctx["coupling"], ctx["dirac"], tname)
+            br = mod.branching(spec["final"], tname) if spec["final"] is not None else 1.0
+            rates[has, i] = dens[has, i] * np.asarray(sg) * br * C.GEV2_TO_M2
+    total = rates.sum(axis=1)
+    k0, k1 = ctx["k0"], ctx["k1"]
+    u = EventStreams(k0, k1, o_trial, stream).uniform(np.arange(n), 0)
+    cum = np.cumsum(rates, axis=1)
+    it = np.minimum((u[:, :1] * total[:, None] > cum).sum(axis=1), nt - 1)
+    fs = EventStreams(k0, k1, o_trial, stream + _STAGE_FINAL_OFFSET)
+    out_chi = np.zeros((n, 4))
+    out_rec = np.zeros((n, 4))
+    for i, tname in enumerate(spec["targets"]):
+        idx = np.flatnonzero((it == i) & (total > 0.0))
+        if not idx.size:
+            continue
+        o_target[idx] = i
+        if spec["final"] is None:
+            res = mod.sample(e[idx], p3[idx], ctx["m_chi"], ctx["m_v"], ctx["dirac"], tname, fs, idx)
+            rec = res["hadrons"]
+            extra = {"quark_pdg": res["quark_pdg"], **{f"quark_{c}": res["quark"][:, j] for j, c in enumerate(_P4)},
+                     "x_bj": res["x"], "y_inel": res["y"], "W": res["w"], "Q2": res["q2"]}
+        else:
+            res = mod.sample(e[idx], p3[idx], ctx["m_chi"], ctx["m_v"], ctx["dirac"], tname, fs, idx,
+                             final=spec["final"])
+            rec = res["delta"]
+            extra = {"W": res["w"], "Q2": res["q2"]}
+            for part in ("nucleon", "pi0", "gamma1", "gamma2", "gamma"):
+                if part in res:
+                    extra.update({f"{part}_{c}": res[part][:, j] for j, c in enumerate(_P4)})
+        out_chi[idx] = res["chi_out"]
+        out_rec[idx] = rec
+        for j, name in enumerate(names):
+            xc[idx, j] = extra[name]
+    pnorm = np.sqrt((p3 * p3).sum(axis=1))
+    nu = e - out_chi[:, 0]
+    t_lo, t_hi = ctx["t_window"]
+    inside = (o_target >= 0) & (nu >= t_lo) & (nu <= t_hi)
+    sc[:, 0] = np.where(inside, total * length, 0.0)
+    sc[:, 1] = nu
+    sc[:, 2:6] = out_rec
+    sc[:, 6:10] = out_chi
+    d = o_hit[:, 12] + u[:, 1] * length
+    safe = np.where(pnorm > 0, pnorm, 1.0)
+    for j in range(3):
+        sc[:, 10 + j] = o_hit[:, 14 + j] + d * p3[:, j] / safe
+    sc[:, 13] = o_hit[:, 17] + d / (C.C_M_PER_NS * safe / e)
+    return sc, o_target, xc
 
 
 def _n_threads(requested: int) -> int:
@@ -967,7 +1128,11 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
     ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
-           "t_window": setup.t_window, "visible": visible}
+           "t_window": setup.t_window, "visible": visible, "inelastic": None}
+    if cfg.signal.channel in INELASTIC and nc:
+        module, final = INELASTIC[cfg.signal.channel]
+        ctx["inelastic"] = {"module": module, "final": final, "channel": cfg.signal.channel,
+                            "targets": [t.name for t in setup.targets], "density": tb["tg_density"]}
 
     def run_chunk(start: int, n: int) -> tuple[Any, ...]:
         res = compute_chunk(ctx, start, n, hit_rate[0])
@@ -1013,7 +1178,7 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
             n, job = pending.popleft()
             res = job.result() if (pool is not None or dask is not None) else run_chunk(*job)
             hit_rate[0] = max(hit_rate[0], res[0].size / n)
-            o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol = res
+            o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol, xc = res
             violations += viol
             n_trials += n
             det_of_hit = vol_det[o_vol]
@@ -1033,6 +1198,8 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
                     "prob": sc[sel, 0] * o_hit[sel, W_IS],
                     "u_unw": u_unw[sel],
                 }
+                if xc.shape[1]:
+                    part["extra"] = xc[sel]
                 rel = st.add(part, n_cross, n_trials, run, nc, scale)
                 if worst is None or (not math.isnan(rel) and (math.isnan(worst[0]) or rel > worst[0])):
                     worst = (rel, st)
@@ -1086,7 +1253,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
     systematics: dict[str, Any] = {}
     if st.spool is not None:
         n_written = _stream_events(st, setup, det, scale, signal, writer, set_name, systematics)
-        events = _empty_events()
+        events = _empty_events(cfg.signal.channel)
     else:
         events_raw = st.merged(release=True)
         weights = events_raw["prob"] * (scale / n_eff) if events_raw else np.zeros(0)
@@ -1103,7 +1270,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         else:
             weights = weights[selection]
         events = (_event_columns(events_raw, selection, weights, setup, det) if events_raw and selection.size
-                  else _empty_events())
+                  else _empty_events(cfg.signal.channel))
         if cfg.production.spectrum_systematics:
             systematics = _spectrum_systematics(events, setup)
         n_written = int(len(events["weight"]))
@@ -1185,7 +1352,7 @@ def _stream_events(st: _DetectorRun, setup: RunSetup, det: Detector, scale: floa
         writer.write(set_name, cols)
         written += int(sel.size)
     if written == 0:
-        writer.write(set_name, _empty_events())
+        writer.write(set_name, _empty_events(setup.config.signal.channel))
     return written
 
 
@@ -1228,8 +1395,9 @@ def _spectrum_systematics(events: dict[str, np.ndarray], setup: RunSetup) -> dic
     return out
 
 
-def _empty_events() -> dict[str, np.ndarray]:
-    return {k: np.zeros(0, dtype=dt) for k, (dt, _) in EVENT_COLUMNS.items()}
+def _empty_events(channel: str | None = None) -> dict[str, np.ndarray]:
+    cols = {**EVENT_COLUMNS, **INELASTIC_COLUMNS.get(channel or "", {})}
+    return {k: np.zeros(0, dtype=dt) for k, (dt, _) in cols.items()}
 
 
 def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarray, setup: RunSetup,
@@ -1276,6 +1444,11 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         "chi_out_pz": s["chi_out_pz"],
     }
     out["volume"] = setup.tables["vol_local"][ev["vol"][sel]]
+    extra_cols = INELASTIC_COLUMNS.get(setup.config.signal.channel, {})
+    if extra_cols:
+        xc = ev["extra"][sel]
+        for j, name in enumerate(extra_cols):
+            out[name] = xc[:, j]
     dist = np.sqrt((out["x"] - out["prod_x"]) ** 2 + (out["y"] - out["prod_y"]) ** 2 + (out["z"] - out["prod_z"]) ** 2)
     out["delay"] = out["t"] - h["t0"] - dist / C.C_M_PER_NS
     timing = setup.beam.timing
@@ -1289,8 +1462,11 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         for a, b, c in (("prod_x", "prod_y", "prod_z"), ("x", "y", "z")):
             xyz = det.frame.points(np.c_[out[a], out[b], out[c]])
             out[a], out[b], out[c] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
-        for pre in ("parent", "v", "chi", "recoil", "chi_out"):
+        extra_vec = sorted({k[: -len("_px")] for k in extra_cols if k.endswith("_px")})
+        for pre in ("parent", "v", "chi", "recoil", "chi_out", *extra_vec):
             v = det.frame.vectors(np.c_[out[f"{pre}_px"], out[f"{pre}_py"], out[f"{pre}_pz"]])
             out[f"{pre}_px"], out[f"{pre}_py"], out[f"{pre}_pz"] = v[:, 0], v[:, 1], v[:, 2]
-    return {k: np.ascontiguousarray(out[k], dtype=EVENT_COLUMNS[k][0]) for k in EVENT_COLUMNS}
+    cols = {k: np.ascontiguousarray(out[k], dtype=EVENT_COLUMNS[k][0]) for k in EVENT_COLUMNS}
+    cols.update({k: np.ascontiguousarray(out[k], dtype=dt) for k, (dt, _d) in extra_cols.items()})
+    return cols
 

@@ -11,6 +11,7 @@ limit on eps and on Y = eps^2 alpha_D (m_chi/m_V)^4 follow (:mod:`bdgen.limits`)
 from __future__ import annotations
 
 import math
+import secrets
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -135,6 +136,11 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         if cfg.signal.channel == "decay":
             raise CardError("signal.channel = \"decay\": scans derive eps limits by reweighting, which visible "
                             "decays do not allow; scan model.epsilon with separate runs instead")
+        if seed is None:
+            # one seed for every point: the points share their random numbers (the same mesons
+            # where the channel mix agrees), so the scanned curve is smooth and point-to-point
+            # differences are not blurred by independent noise
+            seed = cfg.run.seed if cfg.run.seed is not None else secrets.randbits(62)
         r = generate(cfg, seed=seed)
         s = r.summary
         at = signal_vs_epsilon(r.events, cfg)
@@ -150,7 +156,7 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         if progress is not None:
             progress(k + 1, total)
     settings = {"signal_upper_limit": s_up, "background": background, "background_error": background_error,
-                "observed": n_obs, "cl": cl, "method": method, "overrides": overrides,
+                "observed": n_obs, "cl": cl, "method": method, "overrides": overrides, "seed": seed,
                 "grids": {g.name: g.values.tolist() for g in grids}}
     return points, settings
 
