@@ -20,10 +20,38 @@ Method (standard freeze-out of a particle-antiparticle pair in equilibrium with 
   "Astrophysical constants"); the target is Omega h^2 = 0.120 (Planck 2018, arXiv:1807.06209).
 
 The target is reported as Y = eps^2 alpha_D (m_chi/m_V)^4 at fixed alpha_D and m_V/m_chi.
+
+Four DM species (``dm``; docs/thermal.md has the derivations and the comparison with published
+curves):
+
+- ``scalar``: complex scalar, g_D V_mu i(chi* d chi - chi d chi*); chi and chi* with g = 1 each.
+- ``dirac``: g_D V_mu chibar gamma^mu chi; chi and chibar with g = 2 each (4 states in all).
+- ``majorana``: (g_D/2) V_mu chibar gamma^mu gamma^5 chi (a Majorana field has no vector
+  current; the axial current g_D psibar gamma^mu gamma^5 psi of a Dirac psi = (chi1 + i chi2)/sqrt 2
+  is (g_D/2) of each Majorana chi_i's); with it bdgen reproduces the ratio Majorana/scalar ~ 1/2
+  of the published target lines (docs/thermal.md; Majorana, pseudo-Dirac and scalar targets as in
+  Izaguirre, Krnjaic, Schuster, Toro, PRL 115 (2015) 251301, arXiv:1505.00011, and Berlin et al.,
+  arXiv:1807.01730).  Its Feynman rule is g_D gamma^mu gamma^5,
+  so sigma(chi chi -> V* -> f fbar) equals the Dirac axial-vector cross-section (no factor for
+  identical initial particles), p-wave near threshold; Gamma(V -> chi chi) = (alpha_D/6) m_V beta^3
+  (half the Dirac axial width: identical particles).  Self-conjugate, g = 2, and the Boltzmann
+  equation is dn/dt = -<sigma v>(n^2 - n_eq^2).
+- ``pseudo_dirac``: a Dirac fermion split by small, equal Majorana masses into chi1 (m_chi) and
+  chi2 (m_chi + Delta); the vector current becomes off-diagonal, i g_D V_mu chi1bar gamma^mu chi2,
+  so chi1 chi2 -> V* -> f fbar is the Dirac (s-wave) process and chi1 chi1, chi2 chi2 do not
+  annihilate at tree level.  Coannihilation as in Griest and Seckel, PRD 43 (1991) 3191:
+  n = n1 + n2, dn/dt = -<sigma_eff v>(n^2 - n_eq^2), <sigma_eff v> = 2 <sigma_12 v> r1 r2 with
+  r_i = n_i,eq/n_eq (chi2 <-> chi1 conversions, chi2 e -> chi1 e, keep the ratio at equilibrium),
+  <sigma_12 v> the relativistic average of Edsjo and Gondolo, PRD 56 (1997) 1879,
+  arXiv:hep-ph/9704361 (the Gondolo-Gelmini integral for unequal masses), g1 = g2 = 2, and every
+  chi2 ends as a chi1 (Omega h^2 from m_chi Y_inf).  As Delta -> 0, r1 = r2 = 1/2 and the equation
+  is the Dirac one for n = n_chi + n_chibar with g = 4: the same target.
+  The default Delta = ``DEFAULT_SPLITTING`` x m_chi (docs/thermal.md).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 
@@ -39,6 +67,9 @@ OMEGA_PER_Y = 2.744e8   # Omega h^2 per (m/GeV) per Y, s_0 h^2/rho_c
 T_QCD = 0.150           # GeV
 T_NU_DEC = 0.002        # GeV
 GEV2_TO_CM3_PER_S = C.GEV2_TO_M2 * 1e4 * 2.99792458e10  # (GeV^-2 -> cm^2) x c in cm/s
+DM_KINDS = ("scalar", "dirac", "majorana", "pseudo_dirac")
+DEFAULT_SPLITTING = 1e-3  # Delta/m_chi1 of the pseudo-Dirac target: the small-splitting limit (docs/thermal.md)
+_M_TAU = 1.77686          # GeV (PDG RPP 2024)
 
 
 def _dof_species(T: float) -> list[tuple[float, float, int]]:
@@ -112,98 +143,240 @@ def _g_half(T: float) -> float:
     return h / math.sqrt(g) * (1 + dlnh / 3)
 
 
-def sigma_annihilation(s: float, m_chi: float, m_v: float, epsilon: float, alpha_d: float, dirac: bool) -> float:
-    """sigma(chi chibar -> V* -> SM) in GeV^-2 at CM energy^2 s (resonance formula, docstring)."""
-    if s <= 4 * m_chi**2:
+def dm_kind(dm: str | bool) -> str:
+    """The species name for ``dm`` (one of DM_KINDS; True/False, the old ``dirac`` flag, map to
+    "dirac"/"scalar")."""
+    if isinstance(dm, (bool, np.bool_)):
+        return "dirac" if dm else "scalar"
+    if dm not in DM_KINDS:
+        raise ValueError(f"dm = {dm!r}: one of {', '.join(DM_KINDS)}")
+    return str(dm)
+
+
+def _kallen(a: float, b: float, c: float) -> float:
+    return a * a + b * b + c * c - 2 * (a * b + a * c + b * c)
+
+
+def width_vector_pair(m_v: float, alpha: float, m1: float, m2: float) -> float:
+    """Gamma(V -> f1 fbar2) (GeV) for a vector coupling g = sqrt(4 pi alpha) between two fermions
+    of masses m1, m2 (V polarisations summed with -g + q q/m_V^2, averaged over 3):
+
+        Gamma = (alpha/3) m_V lambda^(1/2)(1, r1, r2) [1 - (r1 + r2)/2 + 3 sqrt(r1 r2) - (r1 - r2)^2/2],
+
+    r_i = m_i^2/m_V^2 (derived in docs/thermal.md; m1 = m2 gives the Dirac width
+    (alpha/3) m_V (1 + 2r) sqrt(1 - 4r) of bdgen.physics.widths).  Zero below threshold."""
+    if m1 + m2 >= m_v:
+        return 0.0
+    r1, r2 = (m1 / m_v) ** 2, (m2 / m_v) ** 2
+    lam = max(_kallen(1.0, r1, r2), 0.0)
+    return alpha / 3.0 * m_v * math.sqrt(lam) * (1 - 0.5 * (r1 + r2) + 3 * math.sqrt(r1 * r2) - 0.5 * (r1 - r2) ** 2)
+
+
+def width_axial_majorana(m_v: float, alpha_d: float, m_chi: float) -> float:
+    """Gamma(V -> chi chi) (GeV) for a Majorana chi with (g_D/2) V_mu chibar gamma^mu gamma^5 chi:
+    (alpha_D/6) m_V beta^3, beta = sqrt(1 - 4 m^2/m_V^2), half the Dirac axial-vector width
+    (alpha_D/3) m_V beta^3 because the two chi are identical (docs/thermal.md)."""
+    r = (m_chi / m_v) ** 2
+    if 4 * r >= 1:
+        return 0.0
+    return alpha_d / 6.0 * m_v * (1 - 4 * r) ** 1.5
+
+
+def width_v_to_dm(m_v: float, alpha_d: float, dm: str | bool, m_chi: float, m_chi2: float | None = None) -> float:
+    """Gamma(V -> DM pair) (GeV) for the species ``dm``; for pseudo-Dirac chi1 chi2 with
+    m_chi2 (default m_chi) the mass of chi2."""
+    kind = dm_kind(dm)
+    if kind == "majorana":
+        return width_axial_majorana(m_v, alpha_d, m_chi)
+    if kind == "pseudo_dirac":
+        return width_vector_pair(m_v, alpha_d, m_chi, m_chi if m_chi2 is None else m_chi2)
+    return float(width_to_chi(m_v, alpha_d, m_chi, kind == "dirac"))
+
+
+def _width_sm(m_v: float, epsilon: float) -> float:
+    """Gamma(V* -> e e, mu mu, tau tau, hadrons) at mass m_v (hadrons via R, as in the docstring)."""
+    a = C.ALPHA * epsilon**2
+    g = sum(float(width_to_fermions(m_v, a, ml)) for ml in (C.M_E, C.M_MU, _M_TAU))
+    return g + float(width_to_fermions(m_v, a, 0.0)) * r_ratio(m_v)
+
+
+def sigma_annihilation(s: float, m_chi: float, m_v: float, epsilon: float, alpha_d: float, dirac: str | bool,
+                       *, m_chi2: float | None = None) -> float:
+    """sigma(chi chi' -> V* -> SM) in GeV^-2 at CM energy^2 s (resonance formula, module docstring).
+
+    ``dirac``: the species, one of DM_KINDS (or the old flag: True = Dirac, False = scalar).
+    pseudo_dirac is chi1 chi2 with m_chi2 (default m_chi) the mass of chi2.  In
+    sigma = (4 pi g_s/k^2) s Gamma_in Gamma_out / [(s - m_V^2)^2 + m_V^2 Gamma_V^2], g_s = 3/4 for
+    fermions and 3 for scalars, k the CM momentum, and for Majorana (identical initial particles)
+    Gamma_in = 2 Gamma(V* -> chi chi), the Dirac axial-vector width (docs/thermal.md).
+    """
+    kind = dm_kind(dirac)
+    m2 = m_chi if (kind != "pseudo_dirac" or m_chi2 is None) else m_chi2
+    if s <= (m_chi + m2) ** 2:
         return 0.0
     rs = math.sqrt(s)
-    g_in = float(width_to_chi(rs, alpha_d, m_chi, dirac))
-    a = C.ALPHA * epsilon**2
-    g_out = sum(float(width_to_fermions(rs, a, ml)) for ml in (C.M_E, C.M_MU, 1.77686))
-    g_out += float(width_to_fermions(rs, a, 0.0)) * r_ratio(rs)
-    g_tot = float(width_to_chi(m_v, alpha_d, m_chi, dirac))
-    g_tot += sum(float(width_to_fermions(m_v, a, ml)) for ml in (C.M_E, C.M_MU, 1.77686))
-    g_tot += float(width_to_fermions(m_v, a, 0.0)) * r_ratio(m_v)
-    k2 = s / 4 - m_chi**2
-    spin = 3.0 / 4.0 if dirac else 3.0
+    g_in = width_v_to_dm(rs, alpha_d, kind, m_chi, m2)
+    if kind == "majorana":
+        g_in *= 2.0
+    g_out = _width_sm(rs, epsilon)
+    g_tot = width_v_to_dm(m_v, alpha_d, kind, m_chi, m2) + _width_sm(m_v, epsilon)
+    k2 = _kallen(s, m_chi**2, m2**2) / (4 * s)
+    spin = 3.0 if kind == "scalar" else 3.0 / 4.0
     return 4 * math.pi * spin / k2 * s * g_in * g_out / ((s - m_v**2) ** 2 + m_v**2 * g_tot**2)
 
 
-def sigma_v_thermal(x: float, m: float, sigma: "callable", resonance: float | None = None) -> float:  # type: ignore[valid-type]
+def sigma_v_thermal(x: float, m: float, sigma: callable, resonance: float | None = None,  # type: ignore[valid-type]
+                    *, m2: float | None = None) -> float:
     """<sigma v> (GeV^-2) at x = m/T (Gondolo-Gelmini eq. (3.8)):
 
         <sigma v> = 1/(8 m^4 T K_2(x)^2) int_{4m^2} sigma(s) (s - 4m^2) sqrt(s) K_1(sqrt(s)/T) ds,
 
-    evaluated in t = s/(4 m^2) - 1 with the Bessel functions' exponentials scaled out.
+    evaluated in t = s/(m + m2)^2 - 1 with the Bessel functions' exponentials scaled out.
     ``resonance`` (GeV^2) is a pole of sigma to split the integral at.
+
+    With ``m2`` (a second species of mass m2 != m) it is the average over the two Maxwell-Boltzmann
+    distributions, normalised to n_1,eq n_2,eq (Edsjo-Gondolo, PRD 56 (1997) 1879; the general
+    collision term of Gondolo-Gelmini):
+
+        <sigma_12 v> = 1/(2 m^2 m2^2 T K_2(m/T) K_2(m2/T)) int_{(m+m2)^2} sigma(s) p_12^2 sqrt(s) K_1(sqrt(s)/T) ds,
+
+    p_12 = lambda^(1/2)(s, m^2, m2^2)/(2 sqrt s) the CM momentum; m2 = m gives the formula above.
     """
+    mb = m if m2 is None else m2
     T = m / x
-    k2 = special.kve(2, x)
+    xb = mb / T
+    msum2 = (m + mb) ** 2
+    z0 = x + xb
+    denom = 2 * m * m * mb * mb * T * special.kve(2, x) * special.kve(2, xb)
 
     def integrand(t: float) -> float:
-        s = 4 * m * m * (1 + t)
+        s = msum2 * (1 + t)
         z = math.sqrt(s) / T
-        return sigma(s) * (s - 4 * m * m) * math.sqrt(s) * special.k1e(z) * math.exp(-(z - 2 * x)) * 4 * m * m
+        p2 = _kallen(s, m * m, mb * mb) / (4 * s)
+        return sigma(s) * p2 * math.sqrt(s) * special.k1e(z) * math.exp(-(z - z0)) * msum2
 
     t_max = 60.0 / x + 60.0 / x**0.5 if x > 1 else 60.0
-    pts = []
+    # the Boltzmann factor is exp(-(x + xb)(sqrt(1 + t) - 1)) ~ exp(-t/tau): break the range at
+    # multiples of tau so that quad resolves the peak at t ~ tau << t_max when x >> 1
+    # and a resonance, of unknown width, is the common end of sub-ranges shrinking geometrically
+    # towards it (down to 1e-6 t_r) so that Gauss-Kronrod nodes fall inside even a narrow peak
+    tau = 2.0 / z0
+    edges = [0.0] + [f * tau for f in (0.5, 2.0, 8.0, 30.0) if f * tau < t_max] + [t_max]
     if resonance is not None:
-        t_r = resonance / (4 * m * m) - 1
+        t_r = resonance / msum2 - 1
         if 0 < t_r < t_max:
-            pts.append(t_r)
-    val = integrate.quad(integrand, 0.0, t_max, limit=400, points=pts or None, epsrel=1e-7)[0]
-    return val / (8 * m**4 * T * k2 * k2)
+            edges += [t_r] + [t_r + sg * t_r * 10.0 ** (-k / 2) for k in range(2, 13) for sg in (-1, 1)]
+    edges = sorted(e for e in edges if 0.0 <= e <= t_max)
+    val = sum(integrate.quad(integrand, a, b, limit=200, epsrel=1e-7)[0] for a, b in itertools.pairwise(edges) if b > a)
+    return val / denom
 
 
-def relic_abundance(m: float, sigma_v: "callable", *, g_chi: float, self_conjugate: bool = False) -> float:  # type: ignore[valid-type]
-    """Omega h^2 of chi (plus chibar unless ``self_conjugate``) for <sigma v>(x) in GeV^-2."""
+def equilibrium_fractions(x: float, states: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """r_i = n_i,eq/sum_j n_j,eq at x = m/T for states (g_i, m_i/m) (Maxwell-Boltzmann,
+    n_i,eq = g_i m_i^2 T K_2(m_i/T)/(2 pi^2); Griest-Seckel's r_i with the exact K_2)."""
+    w = np.array([g * q * q * special.kve(2, x * q) * math.exp(-x * (q - 1.0)) for g, q in states])
+    return w / w.sum()
+
+
+def _y_eq(x: float, h: float, states: tuple[tuple[float, float], ...]) -> float:
+    """Y_eq = n_eq/s = sum_i 45 g_i (x q_i)^2 K_2(x q_i)/(4 pi^4 h_eff), states (g_i, q_i = m_i/m)."""
+    return sum(45 * g / (4 * math.pi**4 * h) * (x * q) ** 2 * special.kn(2, x * q) for g, q in states)
+
+
+def relic_abundance(m: float, sigma_v: callable, *, g_chi: float, self_conjugate: bool = False,  # type: ignore[valid-type]
+                    states: tuple[tuple[float, float], ...] | None = None) -> float:
+    """Omega h^2 of chi (plus chibar unless ``self_conjugate``) for <sigma v>(x) in GeV^-2.
+
+    ``states``: (g_i, m_i/m) of several states in chemical equilibrium with each other that all end
+    as the lightest one, of mass m (coannihilation, Griest-Seckel): Y counts them all and
+    <sigma v> is then <sigma_eff v>; the default is the single state (g_chi, 1).
+    """
+    sts = ((g_chi, 1.0),) if states is None else tuple(states)
 
     def rhs(x: float, w: np.ndarray) -> np.ndarray:
         T = m / x
-        g, h = dof(T)
+        _g, h = dof(T)
         lam = math.sqrt(math.pi / 45) * M_PLANCK * m * _g_half(T) * sigma_v(x) / x**2
         y = math.exp(min(max(w[0], -300.0), 50.0))
-        yeq = 45 * g_chi / (4 * math.pi**4 * h) * x * x * special.kn(2, x)
+        yeq = _y_eq(x, h, sts)
         return np.array([-lam * (y * y - yeq * yeq) / y])
 
     x0 = 1.0
     _g0, h0 = dof(m / x0)
-    y0 = 45 * g_chi / (4 * math.pi**4 * h0) * x0 * x0 * special.kn(2, x0)
+    y0 = _y_eq(x0, h0, sts)
     sol = integrate.solve_ivp(rhs, (x0, 2000.0), [math.log(y0)], method="Radau", rtol=1e-6, atol=1e-9)
     y_inf = math.exp(sol.y[0, -1])
     return OMEGA_PER_Y * m * y_inf * (1.0 if self_conjugate else 2.0)
 
 
-def _sigma_v_table(m_chi: float, m_v: float, eps: float, alpha_d: float, dirac: bool) -> "callable":  # type: ignore[valid-type]
+def species(dm: str | bool, splitting: float = DEFAULT_SPLITTING) -> dict:
+    """Degrees of freedom of the species ``dm`` for :func:`relic_abundance`: {"g_chi",
+    "self_conjugate", "states"} (module docstring; ``splitting`` = Delta/m_chi1 for pseudo_dirac)."""
+    kind = dm_kind(dm)
+    if kind == "scalar":
+        return {"g_chi": 1.0, "self_conjugate": False, "states": None}
+    if kind == "dirac":
+        return {"g_chi": 2.0, "self_conjugate": False, "states": None}
+    if kind == "majorana":
+        return {"g_chi": 2.0, "self_conjugate": True, "states": None}
+    return {"g_chi": 2.0, "self_conjugate": True, "states": ((2.0, 1.0), (2.0, 1.0 + splitting))}
+
+
+def sigma_v_effective(x: float, m_chi: float, m_v: float, eps: float, alpha_d: float, dm: str | bool,
+                      splitting: float = DEFAULT_SPLITTING) -> float:
+    """The <sigma v> (GeV^-2) of the Boltzmann equation at x = m_chi/T: <sigma v> of chi chibar
+    (scalar, Dirac) or chi chi (Majorana), and for pseudo_dirac the Griest-Seckel
+    <sigma_eff v> = 2 <sigma_12 v> r1 r2 with m_chi2 = (1 + splitting) m_chi."""
+    kind = dm_kind(dm)
+    if kind != "pseudo_dirac":
+        sig = lambda s: sigma_annihilation(s, m_chi, m_v, eps, alpha_d, kind)
+        return sigma_v_thermal(x, m_chi, sig, m_v**2)
+    m2 = (1.0 + splitting) * m_chi
+    sig = lambda s: sigma_annihilation(s, m_chi, m_v, eps, alpha_d, kind, m_chi2=m2)
+    r1, r2 = equilibrium_fractions(x, species(kind, splitting)["states"])
+    if r2 < 1e-280:
+        return 0.0
+    return 2.0 * r1 * r2 * sigma_v_thermal(x, m_chi, sig, m_v**2, m2=m2)
+
+
+def _sigma_v_table(m_chi: float, m_v: float, eps: float, alpha_d: float, dm: str | bool,
+                   splitting: float = DEFAULT_SPLITTING) -> callable:  # type: ignore[valid-type]
     """<sigma v>(x) tabulated on 120 points in ln x from 1 to 2000 and interpolated (log-log)."""
-    sig = lambda s: sigma_annihilation(s, m_chi, m_v, eps, alpha_d, dirac)  # noqa: E731
     lx = np.linspace(0.0, math.log(2000.0), 120)
-    sv = np.array([sigma_v_thermal(math.exp(v), m_chi, sig, m_v**2) for v in lx])
+    sv = np.array([sigma_v_effective(math.exp(v), m_chi, m_v, eps, alpha_d, dm, splitting) for v in lx])
     lsv = np.log(np.maximum(sv, 1e-300))
     return lambda x: math.exp(float(np.interp(math.log(x), lx, lsv)))
 
 
-def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, dirac: bool = False) -> dict[str, float]:
-    """The eps (and Y) giving Omega h^2 = 0.120 for chi chibar -> V* -> SM at m_V = ratio x m_chi.
+def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, dirac: bool = False,
+                   dm: str | None = None, splitting: float = DEFAULT_SPLITTING) -> dict[str, float]:
+    """The eps (and Y) giving Omega h^2 = 0.120 for chi chi' -> V* -> SM at m_V = ratio x m_chi.
 
+    ``dm``: one of DM_KINDS (default from the old flag: "dirac" if ``dirac`` else "scalar");
+    ``splitting``: Delta/m_chi of pseudo_dirac (m_chi is the lighter state, chi1, and Y uses it).
     <sigma v> is proportional to eps^2 (Gamma_V is dominated by V -> chi chi for alpha_D >> eps^2
     alpha), so it is tabulated once at a reference eps and scaled; the scaling is re-checked by
     recomputing the table at the final eps.  Returns {"epsilon", "y", "sigma_v_cm3_s"}
-    (<sigma v> at x = 20).
+    (<sigma v> of the Boltzmann equation at x = 20, :func:`sigma_v_effective`) and
+    "omega_h2_check" (Omega h^2 with the recomputed table).
     """
+    kind = dm_kind(dirac if dm is None else dm)
+    if not splitting >= 0.0:
+        raise ValueError(f"splitting = {splitting}: must be >= 0")
     m_v = ratio * m_chi
-    g_chi = 2.0 if dirac else 1.0  # internal states of chi (chibar counted by relic_abundance)
+    sp = species(kind, splitting)
+    kw = {"g_chi": sp["g_chi"], "self_conjugate": sp["self_conjugate"], "states": sp["states"]}
     eps_ref = 1e-4
-    table = _sigma_v_table(m_chi, m_v, eps_ref, alpha_d, dirac)
+    table = _sigma_v_table(m_chi, m_v, eps_ref, alpha_d, kind, splitting)
 
     def omega(log_eps: float) -> float:
         scale = (math.exp(log_eps) / eps_ref) ** 2
-        return relic_abundance(m_chi, lambda x: scale * table(x), g_chi=g_chi)
+        return relic_abundance(m_chi, lambda x: scale * table(x), **kw)
 
-    f = lambda le: math.log(omega(le) / OMEGA_H2)  # noqa: E731
+    f = lambda le: math.log(omega(le) / OMEGA_H2)
     log_eps = optimize.brentq(f, math.log(1e-9), math.log(0.1), xtol=1e-5)
     eps = math.exp(log_eps)
-    check = _sigma_v_table(m_chi, m_v, eps, alpha_d, dirac)
+    check = _sigma_v_table(m_chi, m_v, eps, alpha_d, kind, splitting)
     return {"epsilon": eps, "y": eps**2 * alpha_d / ratio**4,
             "sigma_v_cm3_s": check(20.0) * GEV2_TO_CM3_PER_S,
-            "omega_h2_check": relic_abundance(m_chi, check, g_chi=g_chi)}
+            "omega_h2_check": relic_abundance(m_chi, check, **kw)}

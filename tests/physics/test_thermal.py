@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from functools import partial
+from functools import cache, partial
 
+import numpy as np
 import pytest
+from scipy import integrate, special
 
 from bdgen import cli
-from bdgen.thermal import (GEV2_TO_CM3_PER_S, OMEGA_H2, dof, relic_abundance, sigma_annihilation,
-                           thermal_target)
 from bdgen import constants as C
+from bdgen.physics.widths import width_to_fermions
+from bdgen.thermal import (
+    DEFAULT_SPLITTING,
+    GEV2_TO_CM3_PER_S,
+    OMEGA_H2,
+    dof,
+    equilibrium_fractions,
+    relic_abundance,
+    sigma_annihilation,
+    sigma_v_effective,
+    sigma_v_thermal,
+    thermal_target,
+    width_axial_majorana,
+    width_v_to_dm,
+    width_vector_pair,
+)
 
 approx = partial(pytest.approx, abs=0.0)
 
@@ -69,3 +86,193 @@ def test_cli_thermal(tmp_path, monkeypatch):
     lines = (tmp_path / "t.csv").read_text().splitlines()
     assert lines[1] == "m_chi,m_v,epsilon,y,sigma_v_cm3_s" and len(lines) == 4
     assert cli.main(["thermal", "--ratio", "1.5", "-o", "u.csv"]) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Majorana and pseudo-Dirac chi (issue 7); docs/thermal.md has the derivations.
+
+# near-threshold checks: annihilation to e+e- only (m_V = 30 MeV < 2 m_mu, 2 m_pi), small alpha_D so
+# that the V width (neglected in the closed forms) shifts them by ~(m_V Gamma_V)^2/(m_V^2 - 4m^2)^2 < 1e-6
+M0, MV0, EPS0, AD0 = 0.01, 0.03, 1e-4, 0.01
+D0 = (MV0**2 - 4 * M0 * M0) ** 2
+A_SWAVE = 16 * math.pi * EPS0**2 * C.ALPHA * AD0 * M0 * M0 / D0        # Dirac sigma v_rel at v -> 0
+B_PWAVE = 8 * math.pi / 3 * EPS0**2 * C.ALPHA * AD0 * M0 * M0 / D0     # Majorana sigma v_rel / v^2
+
+
+def _sigma_v_rel(kind, beta):
+    """sigma v_rel (v_rel = 2 beta, beta the CM velocity of each chi) of two chi of mass M0."""
+    s = 4 * M0 * M0 / (1 - beta * beta)
+    return sigma_annihilation(s, M0, MV0, EPS0, AD0, kind) * 2 * beta
+
+
+def test_majorana_width_in_propagator():
+    """Gamma(V -> chi chi) of a Majorana chi with (g_D/2) chibar gamma^mu gamma^5 chi is
+    (alpha_D/6) m_V beta^3, and it is the width in the propagator: at the pole, with Gamma_V
+    = Gamma_chi + Gamma_ee, sigma = (3 pi/k^2) s (2 Gamma_chi) Gamma_ee/(m_V^2 Gamma_V^2)."""
+    mv, m, ad, eps = 0.03, 0.01, 0.5, 1e-3
+    beta = math.sqrt(1 - 4 * m * m / mv**2)
+    g_chi = ad / 6 * mv * beta**3
+    assert width_axial_majorana(mv, ad, m) == approx(g_chi, rel=1e-12)
+    assert width_v_to_dm(mv, ad, "majorana", m) == approx(g_chi, rel=1e-12)
+    # beta^3 (p-wave) threshold: halving beta^2 divides the width by 2^(3/2)
+    m1, m2 = mv / 2 * math.sqrt(1 - 0.02), mv / 2 * math.sqrt(1 - 0.01)
+    assert width_axial_majorana(mv, ad, m1) / width_axial_majorana(mv, ad, m2) == approx(2**1.5, rel=1e-9)
+    g_ee = float(width_to_fermions(mv, C.ALPHA * eps**2, C.M_E))
+    k2 = mv**2 / 4 - m * m
+    peak = 3 * math.pi / k2 * mv**2 * 2 * g_chi * g_ee / (mv**2 * (g_chi + g_ee) ** 2)
+    assert sigma_annihilation(mv**2, m, mv, eps, ad, "majorana") == approx(peak, rel=1e-9)
+
+
+def test_majorana_sigma_v_is_p_wave():
+    """Near threshold sigma v_rel = (8 pi/3) eps^2 alpha alpha_D m^2 v^2/(m_V^2 - 4m^2)^2 for the
+    Majorana chi (p-wave, the axial current; the same coefficient as the complex scalar of
+    PHYSICS.md section 6), while the Dirac one tends to a constant (s-wave)."""
+    for beta in (1e-3, 3e-3):
+        assert _sigma_v_rel("majorana", beta) == approx(B_PWAVE * (2 * beta) ** 2, rel=5e-3)
+        assert _sigma_v_rel("dirac", beta) == approx(A_SWAVE, rel=5e-3)
+    # v^2 scaling: doubling v quadruples sigma v (s-wave: unchanged)
+    assert _sigma_v_rel("majorana", 2e-3) / _sigma_v_rel("majorana", 1e-3) == approx(4.0, rel=1e-4)
+    assert _sigma_v_rel("dirac", 2e-3) / _sigma_v_rel("dirac", 1e-3) == approx(1.0, rel=1e-4)
+
+
+@pytest.mark.parametrize("x", [100.0, 1000.0, 10000.0])
+def test_majorana_thermal_average_p_wave_expansion(x):
+    """The Gondolo-Gelmini thermal average of the Majorana cross-section against the closed-form
+    s/p-wave expansion <sigma v> = a + 6 b/x (a = 0, b = B_PWAVE): the difference is the O(1/x)
+    relativistic and O(v^4) correction, measured as (4.5 +- 0.1)/x, so the test asks for
+    |<sigma v> x/(6 b) - 1| < 6/x.  An independent scipy quad over the non-relativistic
+    relative-velocity distribution f(v) ~ v^2 exp(-x v^2/4) of the same sigma(v) v agrees to 4/x.
+    For contrast the Dirac (s-wave) average tends to a = A_SWAVE, independent of x."""
+    maj = lambda s: sigma_annihilation(s, M0, MV0, EPS0, AD0, "majorana")
+    dir_ = lambda s: sigma_annihilation(s, M0, MV0, EPS0, AD0, "dirac")
+    sv = sigma_v_thermal(x, M0, maj, MV0**2)
+    assert abs(sv * x / (6 * B_PWAVE) - 1) < 6 / x
+    assert abs(sv * x / (6 * B_PWAVE) - 1) > 3 / x  # the O(1/x) correction is there (not a copy of 6b/x)
+    vmax = min(40 / math.sqrt(x), 1.9)  # v_rel = 2 beta < 2; exp(-x v^2/4) < 1e-39 beyond
+
+    def maxwell(f):
+        return integrate.quad(lambda v: f(v) * v * v * math.exp(-x * v * v / 4), 0, vmax, epsabs=0, epsrel=1e-10)[0]
+
+    nr = maxwell(lambda v: _sigma_v_rel("majorana", v / 2)) / maxwell(lambda v: 1.0)
+    assert abs(nr / sv - 1) < 4 / x
+    assert abs(sigma_v_thermal(x, M0, dir_, MV0**2) / A_SWAVE - 1) < 3 / x
+
+
+def test_unequal_mass_thermal_average_against_phase_space():
+    """<sigma_12 v> for m2 != m1 (Edsjo-Gondolo) against a brute-force integral over the two
+    Maxwell-Boltzmann momentum distributions, <sigma v_Mol> = int f1 f2 sigma F/(E1 E2) / (n1 n2),
+    F = sqrt((p1.p2)^2 - m1^2 m2^2), for sigma = 1/s at m2 = 1.3 m1, x = 3 (relativistic)."""
+    m1, m2, x = 1.0, 1.3, 3.0
+    T = m1 / x
+
+    def inner(c, p2, p1):
+        e1, e2 = math.hypot(p1, m1), math.hypot(p2, m2)
+        dot = e1 * e2 - p1 * p2 * c
+        f = math.sqrt(max(dot * dot - (m1 * m2) ** 2, 0.0))
+        return p1 * p1 * p2 * p2 * math.exp(-(e1 - m1 + e2 - m2) / T) / (m1**2 + m2**2 + 2 * dot) * f / (e1 * e2)
+
+    pmax = 40 * T + 5 * math.sqrt(m2 * T)
+    val = integrate.tplquad(inner, 0, pmax, 0, pmax, -1, 1, epsabs=0, epsrel=1e-7)[0]
+    n1 = m1 * m1 * T * special.kve(2, m1 / T) / (2 * math.pi**2)  # per internal state, exp(-m/T) out
+    n2 = m2 * m2 * T * special.kve(2, m2 / T) / (2 * math.pi**2)
+    brute = 8 * math.pi**2 / (2 * math.pi) ** 6 * val / (n1 * n2)
+    assert sigma_v_thermal(x, m1, lambda s: 1.0 / s, m2=m2) == approx(brute, rel=1e-6)
+
+
+def test_pseudo_dirac_pieces():
+    """chi1 chi2 -> V* -> f fbar is the Dirac process for m2 -> m1 (same sigma(s) and V width); the
+    unequal-mass width; Griest-Seckel weights r_i and <sigma_eff v> = 2 <sigma_12 v> r1 r2."""
+    for s in (4.0001 * M0**2, 6 * M0**2, MV0**2, 20 * M0**2):
+        assert sigma_annihilation(s, M0, MV0, EPS0, 0.5, "pseudo_dirac", m_chi2=M0) == approx(
+            sigma_annihilation(s, M0, MV0, EPS0, 0.5, "dirac"), rel=1e-9)
+    assert width_vector_pair(MV0, 0.5, M0, M0) == approx(float(width_to_fermions(MV0, 0.5, M0)), rel=1e-12)
+    # one massless fermion: Gamma = (alpha/6) m_V (1 - r)^2 (2 + r), r = m^2/m_V^2
+    r = (M0 / MV0) ** 2
+    assert width_vector_pair(MV0, 0.5, M0, 0.0) == approx(0.5 / 6 * MV0 * (1 - r) ** 2 * (2 + r), rel=1e-12)
+    assert width_vector_pair(MV0, 0.5, 0.016, 0.0145) == 0.0  # closed
+    # weights: equal at Delta = 0; non-relativistic Griest-Seckel (1 + Delta)^(3/2) exp(-x Delta) at x >> 1
+    assert np.allclose(equilibrium_fractions(20.0, ((2, 1.0), (2, 1.0))), [0.5, 0.5], rtol=1e-14)
+    r1, r2 = equilibrium_fractions(200.0, ((2, 1.0), (2, 1.1)))
+    assert r2 / r1 == approx(1.1**1.5 * math.exp(-20.0), rel=1e-3)
+    for x in (3.0, 20.0, 100.0):
+        d = sigma_v_effective(x, M0, MV0, EPS0, 0.5, "dirac")
+        assert sigma_v_effective(x, M0, MV0, EPS0, 0.5, "pseudo_dirac", 0.0) == approx(d / 2, rel=1e-10)
+    # Delta = 0.1 m at x = 200: <sigma_eff v> = 2 r1 r2 <sigma_12 v>, and near threshold
+    # sigma_12 v -> 4 pi eps^2 alpha alpha_D M^2/(m_V^2 - M^2)^2, M = m1 + m2 (docs/thermal.md; the
+    # Dirac s-wave term for m1 = m2), so against the Dirac average: (d/2) (4 r1 r2) x
+    # [M^2/(m_V^2 - M^2)^2]/[4m^2/(m_V^2 - 4m^2)^2] (= 1.308 x 4 r1 r2), up to O(1/x) (measured 1.4/x)
+    x = 200.0
+    d = sigma_v_effective(x, M0, MV0, EPS0, 0.5, "dirac")
+    pd = sigma_v_effective(x, M0, MV0, EPS0, 0.5, "pseudo_dirac", 0.1)
+    w = 4 * np.prod(equilibrium_fractions(x, ((2, 1.0), (2, 1.1))))
+    big_m = 2.1 * M0
+    thr = (big_m**2 / (MV0**2 - big_m**2) ** 2) / (4 * M0**2 / (MV0**2 - 4 * M0**2) ** 2)
+    assert pd / (d / 2 * w) == approx(thr, rel=3 / x)
+    assert w == approx(1.1**1.5 * math.exp(-x * 0.1) * 4, rel=0.01)  # exp(-x Delta/m) suppression
+
+
+@cache
+def _target(m, dm, splitting=DEFAULT_SPLITTING):
+    return thermal_target(m, dm=dm, splitting=splitting)
+
+
+@pytest.mark.slow
+def test_pseudo_dirac_tends_to_dirac():
+    """As Delta -> 0 the pseudo-Dirac pair (g1 = g2 = 2, self-conjugate, <sigma_eff v> = <sigma v>/2)
+    is the Dirac chi + chibar (g = 2 each, <sigma v>): the same Boltzmann equation for n1 + n2 =
+    n_chi + n_chibar, so Y agrees to the ODE/root-finding tolerance (1e-4) at Delta = 0 and within
+    1% at Delta = 1e-3 m_chi (the default); Y grows with Delta (Boltzmann-suppressed chi2)."""
+    m = 0.01
+    y_d = _target(m, "dirac")["y"]
+    assert _target(m, "pseudo_dirac", 0.0)["y"] == approx(y_d, rel=1e-4)
+    assert _target(m, "pseudo_dirac", 1e-3)["y"] == approx(y_d, rel=1e-2)
+    ys = [_target(m, "pseudo_dirac", d)["y"] for d in (0.0, 1e-3, 1e-2, 0.1)]
+    assert all(b > a for a, b in itertools.pairwise(ys))
+    assert ys[-1] > 2.5 * ys[0]  # Delta = 0.1 m: x_f Delta/m ~ 2, a few times less coannihilation
+
+
+# Published thermal targets, alpha_D = 0.5, m_V = 3 m_chi: the NA64 collaboration's lines (provided
+# by P. Crivelli) in github.com/ESPP2026-PPG/Quasi-elastic-DM, relic-target-{scalar,majorana,
+# pseudodirac}.csv at commit 25d2883c0f223accd7156e19fa7650d4bfa7db67 (columns: m_chi in GeV, Y).
+# The numbers are log-log interpolations between the two digitised points around each mass:
+PUBLISHED = {
+    ("scalar", 0.01): 1.15e-11, ("scalar", 0.1): 1.32e-9,          # 9.64 / 10.05 MeV; 96.96 / 101.17 MeV
+    ("majorana", 0.01): 5.51e-12, ("majorana", 0.1): 6.34e-10,     # 9.77 / 10.20 MeV; 99.74 / 104.07 MeV
+    ("pseudo_dirac", 0.01): 4.90e-13, ("pseudo_dirac", 0.1): 4.73e-11,  # 9.91 / 10.34 MeV; 99.74 / 104.07 MeV
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dm", ["majorana", "pseudo_dirac"])
+@pytest.mark.parametrize("m", [0.01, 0.1])
+def test_published_targets(m, dm):
+    """Majorana and pseudo-Dirac (default Delta) targets at 10 and 100 MeV against the published
+    lines above: (1) Y within a factor 1.5 (the digitisation scatters by ~10% between neighbouring
+    points, and bdgen's scalar target, unchanged here, lies 17% and 25% above the same scalar line,
+    a common offset of the inputs we cannot trace); (2) the ratio to the scalar target, which
+    cancels that offset, within 15% of the published ratio (Majorana/scalar ~ 1/2: same sigma(s),
+    twice the annihilation rate per particle of a self-conjugate pair; pseudo-Dirac/scalar ~ 1/25)."""
+    y = _target(m, dm)["y"]
+    assert _target(m, dm)["omega_h2_check"] == approx(0.12, rel=0.01)
+    pub = PUBLISHED[(dm, m)]
+    assert 1 / 1.5 < y / pub < 1.5
+    ratio = y / _target(m, "scalar")["y"]
+    pub_ratio = pub / PUBLISHED[("scalar", m)]
+    assert ratio / pub_ratio == approx(1.0, rel=0.15)
+
+
+@pytest.mark.slow
+def test_cli_thermal_species(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["thermal", "--grid", "m_chi=0.01:0.01:1", "--dm", "majorana", "-o", "m.csv"]) == 0
+    lines = (tmp_path / "m.csv").read_text().splitlines()
+    assert "majorana chi" in lines[0] and lines[1] == "m_chi,m_v,epsilon,y,sigma_v_cm3_s"
+    assert float(lines[2].split(",")[3]) == approx(_target(0.01, "majorana")["y"], rel=1e-6)
+    assert cli.main(["thermal", "--grid", "m_chi=0.01:0.01:1", "--dm", "pseudo_dirac", "-o", "p.csv"]) == 0
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert f"Delta = {DEFAULT_SPLITTING:g} m_chi1" in lines[0]
+    assert float(lines[2].split(",")[3]) == approx(_target(0.01, "pseudo_dirac")["y"], rel=1e-6)
+    assert cli.main(["thermal", "--dm", "scalar", "--splitting", "0.1", "-o", "q.csv"]) == 2
+    assert cli.main(["thermal", "--dm", "pseudo_dirac", "--splitting", "-0.1", "-o", "q.csv"]) == 2
+    assert cli.main(["thermal", "--dm", "pseudo_dirac", "--splitting", "0.2", "--ratio", "2.1", "-o", "q.csv"]) == 2
+    assert not (tmp_path / "q.csv").exists()
