@@ -91,8 +91,9 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "eta_per_pi0": ("float", None, _non_negative, "override the beam file's eta/pi0"),
     },
     "model": {
-        "name": ("str", "dark_photon", _one_of("dark_photon", "baryonic"),
-                 "the portal: a kinetically mixed dark photon, or a leptophobic U(1)_B vector"),
+        "name": ("str", "dark_photon", _one_of("dark_photon", "baryonic", "inelastic"),
+                 "the portal: a kinetically mixed dark photon, a leptophobic U(1)_B vector, or the dark "
+                 "photon with inelastic (pseudo-Dirac) dark matter chi1, chi2"),
         "dm": ("str", "scalar", _one_of("scalar", "dirac"), "complex scalar or Dirac fermion chi"),
         "m_chi": ("float", _REQ, _positive, "chi mass, GeV"),
         "m_v": ("float", _REQ, _positive, "dark photon mass, GeV"),
@@ -100,6 +101,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
                     "kinetic mixing (required for dark_photon, > 0; baryonic: default 0)"),
         "alpha_d": ("float", _REQ, _positive, "dark coupling g_D^2/(4 pi)"),
         "alpha_b": ("float", None, _positive, "baryonic model: U(1)_B coupling g_B^2/(4 pi) per baryon"),
+        "delta": ("float", None, _positive, "inelastic model: mass splitting m_chi2 - m_chi1 (GeV)"),
     },
     "production": {
         "channels": ("list[str]", ["pi0", "eta"], _channels, "production channels"),
@@ -204,6 +206,7 @@ class ModelParams:
     epsilon: float
     alpha_d: float
     alpha_b: float | None = None
+    delta: float | None = None
 
     @property
     def dirac(self) -> bool:
@@ -327,7 +330,15 @@ def config_from_dict(card: dict[str, Any]) -> Config:
             values[key] = value
         resolved[section] = _SECTIONS[section](**values)
     model = resolved["model"]
-    if model.name == "dark_photon":
+    if model.name != "inelastic" and model.delta is not None:
+        raise CardError(f"model.delta = {model.delta}: only for model.name = \"inelastic\"")
+    if model.name == "inelastic":
+        if model.delta is None:
+            raise CardError("model.delta is missing (required for model.name = \"inelastic\": m_chi2 - m_chi1, GeV)")
+        if model.dm != "dirac":
+            raise CardError(f"model.dm = {fmt_value(model.dm)}: inelastic dark matter is a pseudo-Dirac fermion; "
+                            "use dm = \"dirac\"")
+    if model.name in ("dark_photon", "inelastic"):
         if model.epsilon is None:
             raise CardError("model.epsilon is missing (required: kinetic mixing)")
         if model.epsilon <= 0:
@@ -353,6 +364,10 @@ def _cross_checks(cfg: Config) -> None:
     if run.events is None and run.precision is None:
         raise CardError("run.events or run.precision is missing: give one stopping rule")
     sig = cfg.signal
+    if cfg.model.name == "inelastic" and sig.channel != "decay":
+        raise CardError(f"signal.channel = {fmt_value(sig.channel)}: for model.name = \"inelastic\" bdgen "
+                        "generates the chi2 -> chi1 l+ l- decays in the detector; use signal.channel = \"decay\" "
+                        "(chi1 upscattering is not modelled)")
     if cfg.model.name == "baryonic" and sig.channel in ("decay", "pi0_inelastic", "delta_gamma", "dis"):
         why = {"decay": "visible decays are not modelled",
                "dis": "deep-inelastic scattering through the baryon current is not modelled"}.get(

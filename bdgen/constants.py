@@ -45,6 +45,9 @@ PDG_PHOTON = 22
 PDG_DARK_PHOTON = 55
 PDG_CHI_SCALAR = 51
 PDG_CHI_DIRAC = 52
+#: The heavier state chi2 of inelastic dark matter: 58, the fermionic dark-matter partner of the
+#: PDG Monte Carlo numbering scheme (RPP 2024, "Monte Carlo particle numbering scheme", item 12).
+PDG_CHI2 = 58
 
 
 def _mass(pdgid: int) -> float:

@@ -130,19 +130,19 @@ def _decay_cos(mode, r, fl, k0, k1, trial, draw):  # type: ignore[no-untyped-def
 
 
 @jit
-def _solve_lab_momentum(ve, vx, vy, vz, mv, m_chi, dx, dy, dz, root):  # type: ignore[no-untyped-def]
-    """Lab momentum p >= 0 of a decay daughter (mass m_chi, the other daughter also m_chi) of a
+def _solve_lab_momentum(ve, vx, vy, vz, mv, m_d, e_star, dx, dy, dz, root):  # type: ignore[no-untyped-def]
+    """Lab momentum p >= 0 of a decay daughter of mass m_d and rest-frame energy e_star of a
     V* with lab four-momentum (ve, v) and mass mv, emitted along the unit vector d.
 
-    From P_V . p_chi = mv E* = mv^2/2:  E_V sqrt(p^2 + m^2) - (P_V . d) p = mv^2/2, a quadratic in p
+    From P_V . p_d = mv e_star:  E_V sqrt(p^2 + m_d^2) - (P_V . d) p = mv e_star, a quadratic in p
     with up to two roots (``root`` 0: larger, 1: smaller).  Returns -1 where there is none.
     """
     a = ve
     b = vx * dx + vy * dy + vz * dz
-    kk = 0.5 * mv * mv
+    kk = mv * e_star
     qa = a * a - b * b
     qb = -2.0 * kk * b
-    qc = a * a * m_chi * m_chi - kk * kk
+    qc = a * a * m_d * m_d - kk * kk
     disc = qb * qb - 4.0 * qa * qc
     if disc < 0.0 or qa <= 0.0:
         return -1.0
@@ -178,7 +178,7 @@ def _vmf_pdf(kappa, cosang):  # type: ignore[no-untyped-def]
 
 
 @jit
-def _chi_direction(mode, r, fl, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz, mv, m_chi, x0, y0, z0,
+def _chi_direction(mode, r, fl, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz, mv, m_chi, m_chi2, x0, y0, z0,
                    aims, lam, comp_a, comp_k, k0, k1, trial, draw):  # type: ignore[no-untyped-def]
     """Direction of chi in the V* rest frame, and its importance weight.
 
@@ -192,8 +192,17 @@ def _chi_direction(mode, r, fl, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz
     unbiased (Owen, "Monte Carlo theory, methods and examples" (2013), sections 9.4, 9.11 on
     defensive mixtures).
 
+    The first daughter has mass m_chi, the second m_chi2 (equal for chi chibar; chi1 chi2 for
+    inelastic dark matter); (wx, wy, wz) is the first daughter's direction.
+
     Returns (wx, wy, wz, weight, next draw); (wx, wy, wz) in V* rest-frame axes parallel to F.
     """
+    if m_chi2 == m_chi:
+        e1s = 0.5 * mv
+        e2s = e1s
+    else:
+        e1s = (mv * mv + m_chi * m_chi - m_chi2 * m_chi2) / (2.0 * mv)
+        e2s = mv - e1s
     bvx = vfx / vfe
     bvy = vfy / vfe
     bvz = vfz / vfe
@@ -215,21 +224,32 @@ def _chi_direction(mode, r, fl, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz
             # a direction alpha away from d, for the cap width
             ex, ey, ez = rotate_to_axis(math.sin(alpha), 0.0, math.cos(alpha), dx, dy, dz)
             for root in range(2):
-                p = _solve_lab_momentum(vle, vlx, vly, vlz, mv, m_chi, dx, dy, dz, root)
-                if p < 0.0:
-                    continue
-                e = math.sqrt(p * p + m_chi * m_chi)
-                ax, ay, az = _rest_direction(e, p * dx, p * dy, p * dz, bfx, bfy, bfz, bvx, bvy, bvz)
-                p2 = _solve_lab_momentum(vle, vlx, vly, vlz, mv, m_chi, ex, ey, ez, root)
-                if p2 >= 0.0:
-                    e2 = math.sqrt(p2 * p2 + m_chi * m_chi)
-                    qx, qy, qz = _rest_direction(e2, p2 * ex, p2 * ey, p2 * ez, bfx, bfy, bfz, bvx, bvy, bvz)
-                    cpsi = min(1.0, max(-1.0, ax * qx + ay * qy + az * qz))
-                    psi = max(math.acos(cpsi), 1e-4)
-                else:
-                    psi = 0.5 * math.pi
-                kappa = min(max(2.0 / (psi * psi), 2.0), 1e7)
-                for sign in range(2):  # aim chi (sign 0) or chibar (sign 1, opposite in the rest frame)
+                ok0 = False
+                ax = ay = az = kappa = 0.0
+                for sign in range(2):  # aim the first daughter (sign 0) or the second (sign 1)
+                    if sign == 0 or m_chi2 != m_chi:
+                        md = m_chi if sign == 0 else m_chi2
+                        es = e1s if sign == 0 else e2s
+                        p = _solve_lab_momentum(vle, vlx, vly, vlz, mv, md, es, dx, dy, dz, root)
+                        if p < 0.0:
+                            continue
+                        e = math.sqrt(p * p + md * md)
+                        ax, ay, az = _rest_direction(e, p * dx, p * dy, p * dz, bfx, bfy, bfz, bvx, bvy, bvz)
+                        p2 = _solve_lab_momentum(vle, vlx, vly, vlz, mv, md, es, ex, ey, ez, root)
+                        if p2 >= 0.0:
+                            e2 = math.sqrt(p2 * p2 + md * md)
+                            qx, qy, qz = _rest_direction(e2, p2 * ex, p2 * ey, p2 * ez, bfx, bfy, bfz, bvx, bvy,
+                                                         bvz)
+                            cpsi = min(1.0, max(-1.0, ax * qx + ay * qy + az * qz))
+                            psi = max(math.acos(cpsi), 1e-4)
+                        else:
+                            psi = 0.5 * math.pi
+                        kappa = min(max(2.0 / (psi * psi), 2.0), 1e7)
+                        if sign == 0:
+                            ok0 = True
+                    elif not ok0:
+                        continue  # equal masses: the second daughter has the first's solutions
+                    # the first daughter's direction: a itself, or opposite to the aimed second one
                     sg = 1.0 if sign == 0 else -1.0
                     comp_a[n_comp, 0] = sg * ax
                     comp_a[n_comp, 1] = sg * ay
@@ -262,11 +282,11 @@ def _chi_direction(mode, r, fl, nfx, nfy, nfz, vfe, vfx, vfy, vfz, bfx, bfy, bfz
 
 
 @jit
-def _pair_in_lab(mv, pstar, wx, wy, wz, vfe, vfx, vfy, vfz, bfx, bfy, bfz):  # type: ignore[no-untyped-def]
-    """Lab four-momenta of the two daughters of equal mass of a parent of mass mv, with the first
+def _pair_in_lab(e1s, pstar, wx, wy, wz, vfe, vfx, vfy, vfz, bfx, bfy, bfz):  # type: ignore[no-untyped-def]
+    """Lab four-momenta of the two daughters of a parent, the first (rest-frame energy e1s)
     emitted along the rest-frame unit vector w (momentum pstar); the parent has four-momentum
     vf in a frame F moving with velocity bf in the lab (rest-frame axes parallel to F)."""
-    ae, ax, ay, az = boost(0.5 * mv, pstar * wx, pstar * wy, pstar * wz, vfx / vfe, vfy / vfe, vfz / vfe)
+    ae, ax, ay, az = boost(e1s, pstar * wx, pstar * wy, pstar * wz, vfx / vfe, vfy / vfe, vfz / vfe)
     be, bx, by, bz = vfe - ae, vfx - ax, vfy - ay, vfz - az
     ae, ax, ay, az = boost(ae, ax, ay, az, bfx, bfy, bfz)
     be, bx, by, bz = boost(be, bx, by, bz, bfx, bfy, bfz)
@@ -291,7 +311,7 @@ def production_z(vtx, u):  # type: ignore[no-untyped-def]
 @jit
 def produce(
     k0, k1, start, n, chan_cdf, kind, model, params, env_p, env_t, env_bound, env_cdf,
-    m_parent, m_recoil, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, vtx, shapes,
+    m_parent, m_recoil, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, m_chi2, vtx, shapes,
     list_off, list_data, list_pos, aims, lam, visible, out_trial, out_chi, out_chan, out_vol, out_hit,
 ):  # type: ignore[no-untyped-def]
     """Run trials start..start+n-1 and record the chi that cross the detector.
@@ -328,7 +348,9 @@ def produce(
         chi angular distribution in the V* frame (:func:`_angular_ab`): 0 isotropic, 1 scalar
         (sin^2), 2 Dirac, from a transverse V*; 3 scalar, 4 Dirac, from the E1 capture
         amplitude (longitudinal fraction x/(2 + x), x = s/E_V*^2 in the parent frame).
-    m_chi : float
+    m_chi, m_chi2 : float
+        Masses of the two dark daughters of the V* (equal for chi chibar; chi1 and chi2 for
+        inelastic dark matter, recorded as chi index 0 and 1).
     vtx : ndarray, shape (4,)
         Production-point model (see :func:`production_z`).
     shapes : ndarray, shape (nv, 16)
@@ -465,11 +487,19 @@ def produce(
             bfx = bfy = bfz = 0.0
             mode = 0
         # chi direction in the V* rest frame (transverse polarisation about n for pi0/eta)
-        wx, wy, wz, w_is, draw = _chi_direction(mode, 4.0 * m_chi * m_chi / s, fl, nx, ny, nz, vfe, vfx, vfy, vfz,
-                                                bfx, bfy, bfz, mv, m_chi, x0, y0, z0, aims, lam, comp_a, comp_k,
-                                                k0, k1, trial, draw)
-        pstar = two_body_momentum(mv, m_chi, m_chi)
-        c1e, c1x, c1y, c1z, c2e, c2x, c2y, c2z = _pair_in_lab(mv, pstar, wx, wy, wz, vfe, vfx, vfy, vfz,
+        if m_chi2 == m_chi:
+            r_ang = 4.0 * m_chi * m_chi / s
+            e1s = 0.5 * mv
+        else:  # Dirac-like pair of unequal masses: A + B cos^2 with A = E1 E2 + m1 m2, B = p^2
+            e1s = (s + m_chi * m_chi - m_chi2 * m_chi2) / (2.0 * mv)
+            pq = two_body_momentum(mv, m_chi, m_chi2)
+            aa = e1s * (mv - e1s) + m_chi * m_chi2
+            r_ang = (aa - pq * pq) / (aa + pq * pq)
+        wx, wy, wz, w_is, draw = _chi_direction(mode, r_ang, fl, nx, ny, nz, vfe, vfx, vfy, vfz,
+                                                bfx, bfy, bfz, mv, m_chi, m_chi2, x0, y0, z0, aims, lam, comp_a,
+                                                comp_k, k0, k1, trial, draw)
+        pstar = two_body_momentum(mv, m_chi, m_chi2)
+        c1e, c1x, c1y, c1z, c2e, c2x, c2y, c2z = _pair_in_lab(e1s, pstar, wx, wy, wz, vfe, vfx, vfy, vfz,
                                                               bfx, bfy, bfz)
         v_e, v_x, v_y, v_z = boost(vfe, vfx, vfy, vfz, bfx, bfy, bfz)
         for k in range(1 if visible else 2):
@@ -737,7 +767,7 @@ def decay_visible(
         draw += 1
         lx, ly, lz = unit_from_angles(c, TWO_PI * phi_u)
         wx, wy, wz = rotate_to_axis(lx, ly, lz, nx, ny, nz)
-        l1e, l1x, l1y, l1z, l2e, l2x, l2y, l2z = _pair_in_lab(m_v, pstar, wx, wy, wz, ve, vx, vy, vz, bfx, bfy, bfz)
+        l1e, l1x, l1y, l1z, l2e, l2x, l2y, l2z = _pair_in_lab(0.5 * m_v, pstar, wx, wy, wz, ve, vx, vy, vz, bfx, bfy, bfz)
         row[1] = l1e - m_l
         row[2] = l1e
         row[3] = l1x

@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -83,6 +83,17 @@ INELASTIC_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
         "Q2": ("f8", "four-momentum transfer squared Q^2 (GeV^2)"),
     },
 }
+
+#: Extra output columns of chi2 -> chi1 l+ l- decays (inelastic dark matter).
+IDM_COLUMNS: dict[str, tuple[str, str]] = {f"chi1_{c}": ("f8", f"chi1 from the chi2 decay, {c} (GeV)") for c in _P4}
+
+
+def extra_columns(cfg: Config) -> dict[str, tuple[str, str]]:
+    """The output columns a run adds to :data:`EVENT_COLUMNS` (name -> (dtype, description))."""
+    if cfg.model.name == "inelastic" and cfg.signal.channel == "decay":
+        return IDM_COLUMNS
+    return INELASTIC_COLUMNS.get(cfg.signal.channel, {})
+
 
 #: Mixture fraction of the importance sampling of chi directions toward the detectors.
 IMPORTANCE_FRACTION = 0.5
@@ -256,18 +267,20 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
 
     m = cfg.model
     bdnmc = cfg.compat.bdnmc
-    if cfg.signal.channel == "decay":
+    if cfg.signal.channel == "decay" and m.name != "inelastic":
         return _channel_visible(name, cfg, beam)
-    cp = Couplings.from_config(cfg) if m.name == "baryonic" else None
-    if cp is not None and name in _NOT_BARYONIC:
+    cp = Couplings.from_config(cfg) if m.name in ("baryonic", "inelastic") else None
+    if m.name == "baryonic" and name in _NOT_BARYONIC:
         return ChannelSetup(name, 0, 0.0, 0.0, 0.0, False, f"model.name = \"baryonic\": {_NOT_BARYONIC[name]}")
+    pair = "chi pairs" if m.name != "inelastic" else "chi1 chi2"
     if name == "brem":
-        br_chi = br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
+        br_chi = (br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc) if cp is None
+                  else cp.br_to_chi())
         if beam.brem is None:
             return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True, f"beam {beam.name!r} gives no [brem] range", KIND_BREM)
         if br_chi <= 0.0:
             return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True,
-                                f"m_V = {m.m_v:.6g} GeV <= 2 m_chi: an on-shell V cannot decay to chi pairs", KIND_BREM)
+                                f"m_V = {m.m_v:.6g} GeV too light: an on-shell V cannot decay to {pair}", KIND_BREM)
         b = beam.brem
         e_p = beam.proton_energy
         n_v = brem_rate(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, b.pt_max, bdnmc=bdnmc)
@@ -284,11 +297,13 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     if name in VECTOR_MESONS:
         mass = vector_meson_mass(name)
         pdg = VECTOR_MESONS[name][0]
-        if 2.0 * m.m_chi >= mass:
+        m_pair = m.m_chi + (cp.m_chi2 if cp is not None else m.m_chi)
+        if m_pair >= mass:
+            what = "2 m_chi" if cp is None or m.name != "inelastic" else "m_chi1 + m_chi2"
             return ChannelSetup(name, pdg, mass, src.per_pot, 0.0, False,
-                                f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {mass:.6g} GeV", KIND_MIXING)
+                                f"{what} = {m_pair:.6g} GeV >= m_{name} = {mass:.6g} GeV", KIND_MIXING)
         br = br_vector_mixing(name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc, couplings=cp)
-        if br <= 0.0 and cp is not None:
+        if br <= 0.0 and m.name == "baryonic":
             return ChannelSetup(name, pdg, mass, src.per_pot, 0.0, False,
                                 f"the {name} does not mix with V_B (isovector) and model.epsilon = 0", KIND_MIXING)
         return ChannelSetup(name, pdg, mass, src.per_pot, br, True, None, KIND_MIXING, src.generic(), None, src.model)
@@ -305,7 +320,9 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
         src = type(src)(name, per_pot, src.spectrum, model_name)
     if not tb.open:
         return ChannelSetup(name, pdg, tb.m_meson, src.per_pot, 0.0, False,
-                            f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {tb.m_meson:.6g} GeV", KIND_MESON_GAMMA)
+                            (f"2 m_chi = {2 * m.m_chi:.6g} GeV >= m_{name} = {tb.m_meson:.6g} GeV"
+                             if tb.m_chi2 is None else f"m_chi1 + m_chi2 = {math.sqrt(tb.s_min):.6g} GeV >= "
+                             f"m_{name} = {tb.m_meson:.6g} GeV"), KIND_MESON_GAMMA)
     if src.per_pot <= 0:
         return ChannelSetup(name, pdg, tb.m_meson, 0.0, 0.0, False, f"{name} yield per POT is 0", KIND_MESON_GAMMA)
     if bdnmc and name == "eta_prime":
@@ -365,9 +382,14 @@ def _channel_special(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     tb, per_pot, spectrum, model_name, closed = _special_three_body(name, cfg, beam)
     if closed is not None:
         return ChannelSetup(name, pdg, 0.0, per_pot, 0.0, False, closed, KIND_MESON_GAMMA)
+    if m.name == "inelastic":  # V* -> chi1 chi2 and the inelastic model's width
+        cp = Couplings.from_config(cfg)
+        tb = replace(tb, m_chi2=cp.m_chi2, gamma_v=cp.total_width())
     if not tb.open:
         what = "m_pi- + m_p - m_n" if name == "pi_capture" else f"m_eta' - m_{name.removeprefix('eta_prime_')}"
         return ChannelSetup(name, pdg, tb.m_meson, per_pot, 0.0, False,
+                            f"m_chi1 + m_chi2 = {math.sqrt(tb.s_min):.6g} GeV >= {what} = "
+                            f"{tb.m_meson - tb.m_recoil:.6g} GeV" if tb.m_chi2 is not None else
                             f"2 m_chi = {2 * m.m_chi:.6g} GeV >= {what} = {tb.m_meson - tb.m_recoil:.6g} GeV",
                             KIND_MESON_GAMMA)
     if per_pot <= 0:
@@ -562,7 +584,7 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
     s_mg = np.array([c.three_body.mg if c.three_body is not None else 0.0 for c in open_ch])
     s_fixed = np.zeros(nc)
     decay_mode = np.zeros(nc, dtype=np.int64)
-    visible = cfg.signal.channel == "decay"
+    visible = cfg.signal.channel == "decay" and cfg.model.name != "inelastic"
     for i, c in enumerate(open_ch):
         if visible:
             s_fixed[i] = m.m_v**2  # an on-shell V
@@ -599,6 +621,7 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "env_cdf": np.array([e.cdf for e in envs]),
         "m_parent": np.array([c.mass for c in open_ch]),
         "m_recoil": np.array([c.m_recoil for c in open_ch]),
+        "m_chi2": Couplings.from_config(cfg).m_chi2,
         "p_parent": np.array([setup.beam.proton_momentum for _ in open_ch]),
         "s_u": s_u,
         "s_cdf": s_cdf,
@@ -834,7 +857,7 @@ def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi:
     return produce(
         k0, k1, start, n, tb["chan_cdf"], tb["kind"], tb["model"], tb["params"], tb["env_p"], tb["env_t"],
         tb["env_bound"], tb["env_cdf"], tb["m_parent"], tb["m_recoil"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
-        tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["vtx"], tb["shapes"], tb["list_off"],
+        tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["m_chi2"], tb["vtx"], tb["shapes"], tb["list_off"],
         tb["list_data"], tb["list_pos"], tb["aims"], tb["lam"], tb["visible"], o_trial, o_chi, o_chan, o_vol,
         o_hit,
     )
@@ -907,7 +930,9 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
     o_target = np.empty(n_hits, dtype=np.int64)
     stream = STAGE_SCATTER + 2 * local + chi64
     xc = np.empty((n_hits, 0))
-    if ctx.get("inelastic") is not None:
+    if ctx.get("idm") is not None:
+        sc, o_target, xc = _decay_chi2(ctx, o_trial, o_chi, stream, o_hit)
+    elif ctx.get("inelastic") is not None:
         sc, o_target, xc = _scatter_inelastic(ctx, o_trial, o_vol, stream, o_hit)
     elif visible is not None:
         polarised = (tb["kind"][o_chan.astype(np.int64)] == KIND_MESON_GAMMA).astype(np.int64)
@@ -922,6 +947,54 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
         )
     u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
     return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol, xc
+
+
+def _decay_chi2(ctx: dict[str, Any], o_trial: np.ndarray, o_chi: np.ndarray, stream: np.ndarray,
+                o_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """chi2 -> chi1 l- l+ decays inside the detector (inelastic dark matter).
+
+    For each chi2 line (chi index 1) crossing a volume between t_in and t_out from its
+    production point, the probability to decay there is BR (exp(-t_in/L) - exp(-t_out/L)),
+    L = (p/m2) c tau; the decay point follows the truncated exponential and the decay products
+    :func:`bdgen.physics.inelastic_dm.sample_decay`.  chi1 lines get prob = 0.  Columns as for
+    visible V decays (``recoil_*`` the l-, ``chi_out_*`` the l+, T the l- kinetic energy) and
+    the chi1 of the decay as extra columns.
+    """
+    from .kernels import N_SCAT_COLS
+    from .physics.inelastic_dm import sample_decay
+    from .rng import EventStreams
+
+    d = ctx["idm"]
+    n = o_trial.shape[0]
+    sc = np.zeros((n, N_SCAT_COLS))
+    o_target = np.zeros(n, dtype=np.int64)
+    xc = np.zeros((n, 4))
+    sel = np.flatnonzero(o_chi == 1)
+    if not sel.size:
+        return sc, o_target, xc
+    h = o_hit[sel]
+    e = h[:, 8]
+    p3 = h[:, 9:12]
+    p = np.sqrt((p3 * p3).sum(axis=1))
+    lam = p / d["m2"] * d["ctau"]
+    a_in = np.exp(-h[:, 12] / lam)
+    a_out = np.exp(-h[:, 13] / lam)
+    streams = EventStreams(ctx["k0"], ctx["k1"], o_trial[sel], stream[sel])
+    u = streams.uniform(np.arange(sel.size), 0)
+    span = a_in - a_out
+    dist = np.where(span > 0, -lam * np.log(np.maximum(a_in - u[:, 0] * span, 1e-300)), 0.5 * (h[:, 12] + h[:, 13]))
+    fs = EventStreams(ctx["k0"], ctx["k1"], o_trial[sel], stream[sel] + _STAGE_FINAL_OFFSET)
+    chi1, lm, lp = sample_decay(h[:, 8:12], d["m1"], d["m2"], d["m_v"], d["gamma_v"], d["m_l"], fs,
+                                np.arange(sel.size))
+    sc[sel, 0] = d["br"] * span
+    sc[sel, 1] = lm[:, 0] - d["m_l"]
+    sc[sel, 2:6] = lm
+    sc[sel, 6:10] = lp
+    for j in range(3):
+        sc[sel, 10 + j] = h[:, 14 + j] + dist * p3[:, j] / p
+    sc[sel, 13] = h[:, 17] + dist / (C.C_M_PER_NS * p / e)
+    xc[sel] = chi1
+    return sc, o_target, xc
 
 
 #: Offset of the final-state streams of the inelastic channels from the scattering stage.
@@ -1115,7 +1188,21 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
         reasons = "; ".join(f"{c.name}: {c.closed_reason}" for c in setup.channels)
         notes.append(f"no open production channel ({reasons})")
     visible = None  # (m_lepton, c tau, BR(V -> l l)) for signal.channel = decay
-    if cfg.signal.channel == "decay" and nc:
+    idm = None  # chi2 -> chi1 l+ l- decays of inelastic dark matter
+    if cfg.signal.channel == "decay" and nc and m.name == "inelastic":
+        cp = Couplings.from_config(cfg)
+        g_chi2, _br_ee = cp.chi2_decay()
+        from .physics.inelastic_dm import chi2_width
+
+        m_l = setup.targets[0].mass
+        g_l = chi2_width(m.m_chi, cp.m_chi2, m.m_v, m.epsilon, m.alpha_d, cp.total_width(), m_l)
+        idm = {"m1": m.m_chi, "m2": cp.m_chi2, "m_v": m.m_v, "gamma_v": cp.total_width(), "m_l": m_l,
+               "ctau": C.HBARC_GEV_M / g_chi2 if g_chi2 > 0 else math.inf, "br": g_l / g_chi2 if g_chi2 > 0 else 0.0}
+        notes.append(f"chi2 -> chi1 {cfg.signal.final_state}: c tau = {idm['ctau']:.4g} m, BR = {idm['br']:.4g}")
+        if g_l <= 0.0:
+            notes.append(f"signal closed: chi2 -> chi1 {cfg.signal.final_state} needs delta > 2 m_l")
+            closed = True
+    elif cfg.signal.channel == "decay" and nc:
         from .physics.widths import total_width, width_to_fermions
 
         m_l = setup.targets[0].mass
@@ -1128,7 +1215,7 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
     ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
-           "t_window": setup.t_window, "visible": visible, "inelastic": None}
+           "t_window": setup.t_window, "visible": visible, "inelastic": None, "idm": idm}
     if cfg.signal.channel in INELASTIC and nc:
         module, final = INELASTIC[cfg.signal.channel]
         ctx["inelastic"] = {"module": module, "final": final, "channel": cfg.signal.channel,
@@ -1253,7 +1340,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
     systematics: dict[str, Any] = {}
     if st.spool is not None:
         n_written = _stream_events(st, setup, det, scale, signal, writer, set_name, systematics)
-        events = _empty_events(cfg.signal.channel)
+        events = _empty_events(cfg)
     else:
         events_raw = st.merged(release=True)
         weights = events_raw["prob"] * (scale / n_eff) if events_raw else np.zeros(0)
@@ -1270,7 +1357,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         else:
             weights = weights[selection]
         events = (_event_columns(events_raw, selection, weights, setup, det) if events_raw and selection.size
-                  else _empty_events(cfg.signal.channel))
+                  else _empty_events(cfg))
         if cfg.production.spectrum_systematics:
             systematics = _spectrum_systematics(events, setup)
         n_written = int(len(events["weight"]))
@@ -1352,7 +1439,7 @@ def _stream_events(st: _DetectorRun, setup: RunSetup, det: Detector, scale: floa
         writer.write(set_name, cols)
         written += int(sel.size)
     if written == 0:
-        writer.write(set_name, _empty_events(setup.config.signal.channel))
+        writer.write(set_name, _empty_events(setup.config))
     return written
 
 
@@ -1395,8 +1482,8 @@ def _spectrum_systematics(events: dict[str, np.ndarray], setup: RunSetup) -> dic
     return out
 
 
-def _empty_events(channel: str | None = None) -> dict[str, np.ndarray]:
-    cols = {**EVENT_COLUMNS, **INELASTIC_COLUMNS.get(channel or "", {})}
+def _empty_events(cfg: Config | None = None) -> dict[str, np.ndarray]:
+    cols = {**EVENT_COLUMNS, **(extra_columns(cfg) if cfg is not None else {})}
     return {k: np.zeros(0, dtype=dt) for k, (dt, _) in cols.items()}
 
 
@@ -1420,7 +1507,8 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
     tg_pdg = np.array([t.pdg for t in setup.targets], dtype=np.int32)
     chi_code = C.PDG_CHI_DIRAC if setup.config.model.dirac else C.PDG_CHI_SCALAR
     chi_idx = ev["chi"][sel].astype(np.int8)
-    if setup.config.signal.channel == "decay":
+    inelastic_dm = setup.config.model.name == "inelastic"
+    if setup.config.signal.channel == "decay" and not inelastic_dm:
         chi_idx = np.zeros_like(chi_idx)
         chi_code = C.PDG_DARK_PHOTON
     out = {
@@ -1432,7 +1520,8 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         "parent_pdg": pdg[chan_local],
         "parent_E": h["meson_E"], "parent_px": h["meson_px"], "parent_py": h["meson_py"], "parent_pz": h["meson_pz"],
         "v_E": h["v_E"], "v_px": h["v_px"], "v_py": h["v_py"], "v_pz": h["v_pz"],
-        "chi_pdg": (np.where(chi_idx == 0, chi_code, -chi_code) if chi_code != C.PDG_DARK_PHOTON
+        "chi_pdg": (np.where(chi_idx == 0, C.PDG_CHI_DIRAC, C.PDG_CHI2) if inelastic_dm
+                    else np.where(chi_idx == 0, chi_code, -chi_code) if chi_code != C.PDG_DARK_PHOTON
                     else np.full(chi_idx.size, chi_code)).astype(np.int32),
         "chi_E": h["chi_E"], "chi_px": h["chi_px"], "chi_py": h["chi_py"], "chi_pz": h["chi_pz"],
         "prod_x": h["x0"], "prod_y": h["y0"], "prod_z": h["z0"],
@@ -1444,7 +1533,7 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         "chi_out_pz": s["chi_out_pz"],
     }
     out["volume"] = setup.tables["vol_local"][ev["vol"][sel]]
-    extra_cols = INELASTIC_COLUMNS.get(setup.config.signal.channel, {})
+    extra_cols = extra_columns(setup.config)
     if extra_cols:
         xc = ev["extra"][sel]
         for j, name in enumerate(extra_cols):

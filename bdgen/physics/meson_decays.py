@@ -97,9 +97,12 @@ class ThreeBody:
     gg_factor: float
     m_recoil: float = 0.0
     process: str = "anomaly"
+    m_chi2: float | None = None
 
     @property
     def s_min(self) -> float:
+        if self.m_chi2 is not None:
+            return (self.m_chi + self.m_chi2) ** 2
         return 4.0 * self.m_chi**2
 
     @property
@@ -145,7 +148,11 @@ class ThreeBody:
         ok = (s > self.s_min) & (s < self.s_max)
         ss = np.where(ok, s, 0.5 * (self.s_min + self.s_max))
         root = np.sqrt(ss)
-        if self.dirac:
+        if self.m_chi2 is not None:  # inelastic dark matter: V* -> chi1 chi2
+            from .inelastic_dm import width_v_to_pair
+
+            g_chi = width_v_to_pair(root, self.m_chi, self.m_chi2, self.alpha_d)
+        elif self.dirac:
             g_chi = self.alpha_d * root / 3.0 * (1.0 + 2.0 * self.m_chi**2 / ss) * np.sqrt(
                 1.0 - 4.0 * self.m_chi**2 / ss
             )
@@ -268,7 +275,9 @@ def three_body(
     eps = epsilon if couplings is None else couplings.meson_epsilon(meson)
     g_v = (total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc) if couplings is None
            else couplings.total_width())
+    m2 = couplings.m_chi2 if (couplings is not None and couplings.name == "inelastic") else None
     return ThreeBody(
+        m_chi2=m2,
         m_meson=meson_mass(meson, bdnmc=bdnmc),
         m_v=m_v,
         m_chi=m_chi,
@@ -430,9 +439,12 @@ def br_vector_mixing(meson: str, m_v: float, m_chi: float, epsilon: float, alpha
     if couplings is not None:
         epsilon = couplings.meson_epsilon(meson)
         g_v = couplings.total_width()
+        if m <= m_chi + couplings.m_chi2:
+            return 0.0
+        g_chi = couplings.width_to_dark(m)
     else:
         g_v = total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc)
-    g_chi = float(width_to_chi(m, alpha_d, m_chi, dirac))
+        g_chi = float(width_to_chi(m, alpha_d, m_chi, dirac))
     br_ee = VECTOR_MESONS[meson][1]
     return 3.0 * epsilon**2 / alpha * br_ee * m**3 * g_chi / ((m * m - m_v * m_v) ** 2 + m_v * m_v * g_v * g_v)
 

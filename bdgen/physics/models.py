@@ -6,6 +6,9 @@ here from the card's ``[model]`` table, so the three stay consistent.
 ``dark_photon``: a kinetically mixed U(1)' (mixing eps, dark coupling alpha_D); the mediator
 couples to the electromagnetic current with strength eps e (PHYSICS.md section 1).
 
+``inelastic``: the dark photon with pseudo-Dirac chi1, chi2 = chi1 + delta coupled
+off-diagonally (:mod:`bdgen.physics.inelastic_dm`): V -> chi1 chi2, chi2 -> chi1 l+ l-.
+
 ``baryonic``: a leptophobic U(1)_B vector V_B coupled to baryon number, g_B/3 per quark
 (alpha_B = g_B^2/(4 pi) per baryon), to chi with alpha_D, plus an optional kinetic mixing eps
 (generated at one loop; 0 by default).  References: Tulin, PRD 89 (2014) 114008,
@@ -51,7 +54,7 @@ from .. import constants as C
 from .widths import r_ratio, total_width, width_to_chi, width_to_fermions
 
 #: Models a card may name.
-MODEL_NAMES = ("dark_photon", "baryonic")
+MODEL_NAMES = ("dark_photon", "baryonic", "inelastic")
 
 #: r_M: baryon-number coupling of meson M's quark current relative to its electric one.
 BARYONIC_RATIO = {"pi0": 1.0, "eta": 0.61, "rho": 0.0, "omega": 2.0, "phi": -1.0}
@@ -88,13 +91,27 @@ class Couplings:
     alpha_b: float
     dirac: bool
     bdnmc: bool = False
+    delta: float = 0.0
 
     @classmethod
     def from_config(cls, cfg: object) -> "Couplings":
         """From a :class:`bdgen.config.Config`."""
         m = cfg.model  # type: ignore[attr-defined]
         return cls(m.name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.alpha_b or 0.0, m.dirac,
-                   cfg.compat.bdnmc)  # type: ignore[attr-defined]
+                   cfg.compat.bdnmc, m.delta or 0.0)  # type: ignore[attr-defined]
+
+    @property
+    def m_chi2(self) -> float:
+        """Mass of the second dark daughter of V: m_chi, or m_chi + delta (inelastic)."""
+        return self.m_chi + self.delta if self.name == "inelastic" else self.m_chi
+
+    def width_to_dark(self, m: float) -> float:
+        """Gamma(V(*) of mass m -> the dark pair) in GeV: chi chibar, or chi1 chi2 (inelastic)."""
+        if self.name == "inelastic":
+            from .inelastic_dm import width_v_to_pair
+
+            return float(width_v_to_pair(m, self.m_chi, self.m_chi2, self.alpha_d))
+        return float(width_to_chi(m, self.alpha_d, self.m_chi, self.dirac))
 
     @property
     def baryonic(self) -> bool:
@@ -115,6 +132,8 @@ class Couplings:
 
     def total_width(self) -> float:
         """Total width of the mediator (GeV)."""
+        if self.name == "inelastic":
+            return total_width(self.m_v, self.m_chi, self.epsilon, 0.0, self.dirac) + self.width_to_dark(self.m_v)
         if not self.baryonic:
             return total_width(self.m_v, self.m_chi, self.epsilon, self.alpha_d, self.dirac, bdnmc=self.bdnmc)
         a = C.ALPHA * self.epsilon**2
@@ -129,7 +148,16 @@ class Couplings:
     def br_to_chi(self) -> float:
         """BR(mediator -> chi chibar) on shell."""
         g = self.total_width()
-        return float(width_to_chi(self.m_v, self.alpha_d, self.m_chi, self.dirac)) / g if g > 0 else 0.0
+        return self.width_to_dark(self.m_v) / g if g > 0 else 0.0
+
+    def chi2_decay(self) -> tuple[float, float]:
+        """(total width of chi2, BR(chi2 -> chi1 e+ e-)) for inelastic dark matter (GeV)."""
+        from .inelastic_dm import chi2_total_width, chi2_width
+
+        g_v = self.total_width()
+        tot = chi2_total_width(self.m_chi, self.m_chi2, self.m_v, self.epsilon, self.alpha_d, g_v)
+        ee = chi2_width(self.m_chi, self.m_chi2, self.m_v, self.epsilon, self.alpha_d, g_v, C.M_E)
+        return tot, (ee / tot if tot > 0 else 0.0)
 
     def scatter_alpha(self, target: str) -> float:
         """The product of couplings (alpha-like, dimensionless) multiplying dsigma/dT of the
