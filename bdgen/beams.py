@@ -230,8 +230,33 @@ def _spectrum(name: str, d: dict[str, Any], beam_p: float, kinetic: float, targe
         p_max = math.sqrt(kinetic * (kinetic + 2 * C.M_PIPM))
         sp = Spectrum(BURMAN_SMITH, par, p_max, float(d.get("theta_max", math.pi)), label=f"burman_smith {name}")
         return sp, "burman_smith"
-    raise CardError(f"{where}.model = {fmt_value(model)}: must be one of [\"sanford_wang\", \"bmpt\", \"burman_smith\"]"
-                    " (or give shape = \"pi0\")")
+    if model == "pythia8":
+        # tabulated Pythia 8 nucleon-nucleon spectra (bdgen.production.pythia), generated once and
+        # cached; optional keys pythia_events and pythia_seed
+        from .production import pythia
+
+        if name not in pythia.SPECIES:
+            raise CardError(f"{where}.model = \"pythia8\": Pythia tables hold {list(pythia.SPECIES)}; use shape = \"pi0\"")
+        n_events = int(_num(d, "pythia_events", where, default=float(pythia.DEFAULT_EVENTS)))
+        seed = int(_num(d, "pythia_seed", where, default=float(pythia.DEFAULT_SEED), positive=False))
+        try:
+            sp = pythia.pythia_spectrum(name, beam_p, target.Z, target.A, n_events=n_events, seed=seed,
+                                        theta_max=theta_max)
+        except pythia.PythiaUnavailable as exc:
+            raise CardError(f"{where}.model = \"pythia8\": pythia8mc is not installed; install bdgen[pythia] "
+                            "(pip install 'bdgen[pythia]')") from exc
+        except ValueError as exc:
+            raise CardError(f"{where}.model = \"pythia8\": {exc}") from exc
+        return sp, "pythia8"
+    raise CardError(f"{where}.model = {fmt_value(model)}: must be one of [\"sanford_wang\", \"bmpt\", \"burman_smith\","
+                    " \"pythia8\"] (or give shape = \"pi0\")")
+
+
+def pythia8_available() -> bool:
+    """True when the optional pythia8mc package (bdgen[pythia]) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("pythia8mc") is not None
 
 
 def _alternatives(name: str, d: dict[str, Any], beam_p: float, kinetic: float, target: Target, where: str,
@@ -244,14 +269,20 @@ def _alternatives(name: str, d: dict[str, Any], beam_p: float, kinetic: float, t
     for a in alts:
         if a == d.get("model"):
             raise CardError(f"{where}.alternatives: {a!r} is the nominal model")
+        if a == "pythia8" and not pythia8_available():
+            continue  # an optional extra: the run notes that this systematic was skipped
         sp, _ = _spectrum(name, dict(d, model=a), beam_p, kinetic, target, f"{where}.alternatives", bdnmc)
         out.append((a, sp.generic() if isinstance(sp, SanfordWang) else sp))
     return tuple(out)
 
 
 def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float | None = None,
-              bdnmc: bool = False) -> Beam:
+              bdnmc: bool = False, alternatives: bool = False) -> Beam:
     """Load ``fluxes/<name>.toml`` and apply the card's yield overrides.
+
+    Only with ``alternatives=True`` are the alternative spectrum models (needed only for
+    ``production.spectrum_systematics``) built: a run without systematics never
+    generates Pythia tables or needs pythia8mc.
 
     Raises
     ------
@@ -289,7 +320,7 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
     pi0 = mesons_in["pi0"]
     n_pi0 = float(pi0_per_pot if pi0_per_pot is not None else _num(pi0, "per_pot", f"{where}: mesons.pi0"))
     sp, model = _spectrum("pi0", pi0, p_beam, kinetic, target, f"{where}: mesons.pi0", bdnmc)
-    alts = _alternatives("pi0", pi0, p_beam, kinetic, target, f"{where}: mesons.pi0", bdnmc)
+    alts = _alternatives("pi0", pi0, p_beam, kinetic, target, f"{where}: mesons.pi0", bdnmc) if alternatives else ()
     out = {"pi0": MesonSource("pi0", n_pi0, sp, model, alts)}
     for species in MESON_SPECIES[1:]:
         if species not in mesons_in:
@@ -312,7 +343,7 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
                                        base.alternatives)
         else:
             sp, model = _spectrum(species, d, p_beam, kinetic, target, mw, bdnmc)
-            alts = _alternatives(species, d, p_beam, kinetic, target, mw, bdnmc)
+            alts = _alternatives(species, d, p_beam, kinetic, target, mw, bdnmc) if alternatives else ()
             out[species] = MesonSource(species, n_pi0 * ratio, sp, model, alts)
     brem = None
     if "brem" in data:

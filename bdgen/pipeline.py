@@ -280,7 +280,8 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
             return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True, f"beam {beam.name!r} gives no [brem] range", KIND_BREM)
         if br_chi <= 0.0:
             return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True,
-                                f"m_V = {m.m_v:.6g} GeV too light: an on-shell V cannot decay to {pair}", KIND_BREM)
+                                f"m_V = {m.m_v:.6g} GeV <= {'2 m_chi' if m.name != 'inelastic' else 'm_chi1 + m_chi2'}: "
+                                f"an on-shell V cannot decay to {pair}", KIND_BREM)
         b = beam.brem
         e_p = beam.proton_energy
         n_v = brem_rate(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, b.pt_max, bdnmc=bdnmc)
@@ -493,7 +494,8 @@ _BEAM_CACHE: dict[tuple[Any, ...], Beam] = {}
 _BEAM_CACHE_LOCK = threading.Lock()
 
 
-def _load_beam_cached(name: str, pi0_per_pot: float | None, eta_per_pi0: float | None, bdnmc: bool) -> Beam:
+def _load_beam_cached(name: str, pi0_per_pot: float | None, eta_per_pi0: float | None, bdnmc: bool,
+                      alternatives: bool) -> Beam:
     """:func:`bdgen.beams.load_beam`, kept for the process while the file is unchanged.
 
     A mass scan prepares one run per grid point; the beam, and with it every spectrum's
@@ -504,12 +506,12 @@ def _load_beam_cached(name: str, pi0_per_pot: float | None, eta_per_pi0: float |
 
     path = resources.beams_dir() / f"{name}.toml"
     stamp = path.stat().st_mtime_ns if path.is_file() else None
-    key = (str(path), stamp, pi0_per_pot, eta_per_pi0, bdnmc)
+    key = (str(path), stamp, pi0_per_pot, eta_per_pi0, bdnmc, alternatives)
     with _BEAM_CACHE_LOCK:
         hit = _BEAM_CACHE.get(key)
     if hit is not None:
         return hit
-    beam = load_beam(name, pi0_per_pot=pi0_per_pot, eta_per_pi0=eta_per_pi0, bdnmc=bdnmc)
+    beam = load_beam(name, pi0_per_pot=pi0_per_pot, eta_per_pi0=eta_per_pi0, bdnmc=bdnmc, alternatives=alternatives)
     with _BEAM_CACHE_LOCK:
         if len(_BEAM_CACHE) >= 16:
             _BEAM_CACHE.clear()
@@ -526,7 +528,8 @@ def prepare(cfg: Config) -> RunSetup:
         For problems only visible in the beam or detector files.
     """
     bdnmc = cfg.compat.bdnmc
-    beam = _load_beam_cached(cfg.beam.name, cfg.beam.pi0_per_pot, cfg.beam.eta_per_pi0, bdnmc)
+    beam = _load_beam_cached(cfg.beam.name, cfg.beam.pi0_per_pot, cfg.beam.eta_per_pi0, bdnmc,
+                             cfg.production.spectrum_systematics)
     dets = _resolve_detectors(cfg)
     m = cfg.model
     notes: list[str] = []
@@ -540,6 +543,14 @@ def prepare(cfg: Config) -> RunSetup:
         if d.beam is not None and d.beam != beam.name and not {d.beam, beam.name} <= {"bnb", "bnb_dump"}:
             notes.append(f"detector {d.name!r} is placed in the frame of beam {d.beam!r}, but the run uses "
                          f"beam {beam.name!r}")
+    if cfg.production.spectrum_systematics:
+        from . import resources
+        from .beams import pythia8_available
+
+        text = (resources.beams_dir() / f"{cfg.beam.name}.toml").read_text()
+        if '"pythia8"' in text and not pythia8_available():
+            notes.append("production.spectrum_systematics: the beam file's pythia8 alternative was skipped "
+                         "(pythia8mc is not installed; pip install 'bdgen[pythia]')")
     setup = RunSetup(cfg, beam, dets, channels, targets, {}, (t_lo, t_hi), notes)
     if setup.open_channels:
         setup.tables = _tables(setup)

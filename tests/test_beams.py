@@ -33,14 +33,14 @@ approx = partial(pytest.approx, abs=0.0)
 
 BEAM_FILES = sorted(p.stem for p in resources.beams_dir().glob("*.toml"))
 
-# name -> (pi0/POT, {species: per pi0}), PHYSICS.md 2.2
+# name -> (pi0/POT, {species: per pi0}), PHYSICS.md 2.2; eta'/pi0 from Pythia 8.317 (docs/pythia8.md)
 YIELDS = {
-    "bnb": (0.9, {"eta": 1 / 30, "rho": 1 / 20, "omega": 0.046, "phi": 1 / 150}),
-    "bnb_dump": (0.9, {"eta": 1 / 30, "rho": 1 / 20, "omega": 0.046, "phi": 1 / 150}),
-    "numi": (2.9, {"eta": 0.114, "rho": 0.11, "omega": 0.11, "phi": 0.02}),
-    "dune": (2.9, {"eta": 0.114, "rho": 0.11, "omega": 0.11, "phi": 0.02}),
-    "t2k": (1.0, {"eta": 1 / 30}),
-    "sps": (1.8, {"eta": 0.105, "rho": 0.11, "omega": 0.11, "phi": 0.02}),
+    "bnb": (0.9, {"eta": 1 / 30, "rho": 1 / 20, "omega": 0.046, "phi": 1 / 150, "eta_prime": 7.8e-5}),
+    "bnb_dump": (0.9, {"eta": 1 / 30, "rho": 1 / 20, "omega": 0.046, "phi": 1 / 150, "eta_prime": 7.8e-5}),
+    "numi": (2.9, {"eta": 0.114, "rho": 0.11, "omega": 0.11, "phi": 0.02, "eta_prime": 0.012}),
+    "dune": (2.9, {"eta": 0.114, "rho": 0.11, "omega": 0.11, "phi": 0.02, "eta_prime": 0.012}),
+    "t2k": (1.0, {"eta": 1 / 30, "eta_prime": 0.0068}),
+    "sps": (1.8, {"eta": 0.105, "rho": 0.11, "omega": 0.11, "phi": 0.02, "eta_prime": 0.013}),
     "lansce": (0.06, {}),
     "lansce_lujan": (0.0425, {}),
     "sns": (0.06, {}),

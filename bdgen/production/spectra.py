@@ -15,6 +15,15 @@ Models:
 - ``BURMAN_SMITH`` (2): :mod:`bdgen.production.burman_smith`.
 - ``BREM`` (3): :func:`bdgen.physics.brem.brem_density`, where the two variables are the
   momentum fraction z and the transverse momentum p_T of the dark photon instead of (p, theta).
+- ``TABLE`` (5): a tabulated density, piecewise constant on a (p, theta) grid
+  (:func:`table_density`; built from Pythia 8 events by :mod:`bdgen.production.pythia`).  Params
+  ``[n_p, n_t, p_max, theta_max, values...]``: ``|n_p| x |n_t|`` cells covering
+  ``[0, p_max) x [0, theta_max)``, ``values`` the density in each cell (row-major, p slowest), in
+  whatever units the table carries (mesons per collision per GeV/c per rad for Pythia).  A
+  positive count means uniform cells (edges ``x_max k/n``); a negative count ``-n`` means ``n``
+  quadratically spaced cells (edges ``x_max (k/n)^2``, fine near 0 for forward-peaked spectra).
+  Piecewise constant rather than bilinear so that the integral is an exact sum
+  (:func:`table_integral`) and the density is never negative or smeared across an empty cell.
 
 :class:`Spectrum` exposes ``density``, ``envelope`` and ``sample(n, rng)``.
 """
@@ -39,7 +48,12 @@ BURMAN_SMITH = 2
 BREM = 3
 #: Not a density: mesons drawn uniformly from a user list (bdgen.production.meson_list).
 LIST = 4
-MODEL_NAMES = {"sanford_wang": SANFORD_WANG, "bmpt": BMPT, "burman_smith": BURMAN_SMITH}
+#: Tabulated density, piecewise constant in (p, theta) (see the module docstring).
+TABLE = 5
+#: Number of header entries of a TABLE parameter vector before the values.
+TABLE_HEADER = 4
+#: Beam-file model names and the model code of the spectrum they build ("pythia8" builds a TABLE).
+MODEL_NAMES = {"sanford_wang": SANFORD_WANG, "bmpt": BMPT, "burman_smith": BURMAN_SMITH, "pythia8": TABLE}
 
 SAFETY = 1.2
 
@@ -56,6 +70,35 @@ def _sw_flat(p, theta, par):  # type: ignore[no-untyped-def]
 
 
 @jit
+def _table_bin(x, n, x_max):  # type: ignore[no-untyped-def]
+    """Cell of ``x`` among the TABLE cells of [0, x_max) (count ``n``: > 0 uniform, < 0 quadratic);
+    -1 outside (and for nan)."""
+    if not (x >= 0.0 and x < x_max):
+        return -1
+    if n > 0:
+        m = n
+        k = int(x / x_max * m)
+    else:
+        m = -n
+        k = int(math.sqrt(x / x_max) * m)
+    # x / x_max can round up to 1 just below x_max
+    return k if k < m else m - 1
+
+
+@jit
+def table_density(p, theta, par):  # type: ignore[no-untyped-def]
+    """The TABLE density at (p [GeV/c], theta [rad]): the value of the cell holding the point, 0
+    outside the table.  ``par`` = ``[n_p, n_t, p_max, theta_max, values (|n_p| |n_t|, row-major)]``."""
+    n_p = int(par[0])
+    n_t = int(par[1])
+    i = _table_bin(p, n_p, par[2])
+    j = _table_bin(theta, n_t, par[3])
+    if i < 0 or j < 0:
+        return 0.0
+    return par[TABLE_HEADER + i * abs(n_t) + j]
+
+
+@jit
 def density(model, p, theta, par):  # type: ignore[no-untyped-def]
     """Density in (p, theta) of model ``model`` with parameter vector ``par`` (shape only)."""
     if model == SANFORD_WANG:
@@ -66,6 +109,8 @@ def density(model, p, theta, par):  # type: ignore[no-untyped-def]
         return bs_density(p, theta, par)
     if model == BREM:
         return brem_density(p, theta, par)
+    if model == TABLE:
+        return table_density(p, theta, par)
     return 0.0
 
 
@@ -76,6 +121,90 @@ def sw_flat_params(p_beam: float, params: np.ndarray, weights: np.ndarray) -> np
         out.append(float(w))
         out.extend(float(x) for x in c)
     return np.array(out)
+
+
+def _table_axis(n: int, x_max: float) -> np.ndarray:
+    x = np.linspace(0.0, 1.0, abs(n) + 1)
+    return x_max * (x if n > 0 else x * x)
+
+
+def table_params(values: np.ndarray, p_max: float, theta_max: float, *, p_spacing: str = "linear",
+                 theta_spacing: str = "linear") -> np.ndarray:
+    """The TABLE parameter vector of a density given per cell.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_p, n_t)
+        Density in each cell, e.g. mesons per collision per GeV/c per rad; finite and >= 0.
+    p_max : float
+        Upper edge of the momentum axis, GeV/c.
+    theta_max : float
+        Upper edge of the angle axis, rad.
+    p_spacing, theta_spacing : str
+        "linear" (uniform cells) or "quadratic" (edges ``x_max (k/n)^2``).
+
+    Returns
+    -------
+    ndarray, shape (4 + n_p n_t,)
+        ``[+-n_p, +-n_t, p_max, theta_max, values.ravel()]`` (negative count = quadratic spacing).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 2 or v.shape[0] < 1 or v.shape[1] < 1:
+        raise ValueError(f"table values must be a non-empty 2-D array, got shape {v.shape}")
+    if not np.all(np.isfinite(v)) or np.any(v < 0.0):
+        raise ValueError("table values must be finite and >= 0")
+    if not (p_max > 0.0 and theta_max > 0.0):
+        raise ValueError(f"p_max = {p_max}, theta_max = {theta_max}: must be > 0")
+    signs = []
+    for name, sp in (("p_spacing", p_spacing), ("theta_spacing", theta_spacing)):
+        if sp not in ("linear", "quadratic"):
+            raise ValueError(f"{name} = {sp!r}: must be 'linear' or 'quadratic'")
+        signs.append(1 if sp == "linear" else -1)
+    head = [signs[0] * v.shape[0], signs[1] * v.shape[1], float(p_max), float(theta_max)]
+    return np.concatenate([np.array(head, dtype=np.float64), v.ravel()])
+
+
+def table_edges(par: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell edges of a TABLE parameter vector: (p edges [GeV/c], shape (|n_p|+1,), theta edges
+    [rad], shape (|n_t|+1,))."""
+    return _table_axis(int(par[0]), float(par[2])), _table_axis(int(par[1]), float(par[3]))
+
+
+def table_values(par: np.ndarray) -> np.ndarray:
+    """The cell values of a TABLE parameter vector, shape (|n_p|, |n_t|)."""
+    n_p, n_t = abs(int(par[0])), abs(int(par[1]))
+    return np.asarray(par[TABLE_HEADER: TABLE_HEADER + n_p * n_t]).reshape(n_p, n_t)
+
+
+def table_integral(par: np.ndarray, p_max: float | None = None, theta_max: float | None = None) -> float:
+    """Exact integral of the TABLE density over p < p_max, theta < theta_max (defaults: the
+    whole table): sum over cells of value x (overlap in p) x (overlap in theta); units of the
+    values times GeV/c rad (mesons per collision for Pythia tables)."""
+    pe, te = table_edges(par)
+    p_hi = pe[-1] if p_max is None else p_max
+    t_hi = te[-1] if theta_max is None else theta_max
+    dp = np.clip(np.minimum(pe[1:], p_hi) - pe[:-1], 0.0, None)
+    dt = np.clip(np.minimum(te[1:], t_hi) - te[:-1], 0.0, None)
+    return float(dp @ table_values(par) @ dt)
+
+
+def table_spectrum(par: np.ndarray, *, theta_max: float | None = None, label: str = "table") -> Spectrum:
+    """A :class:`Spectrum` of a TABLE parameter vector, sampled over the table's momentum range and
+    theta < ``theta_max`` (rad; default and upper limit: the table's).
+
+    The envelope keeps the common 160 x 160 grid (the event kernels stack the envelopes of all
+    channels) with the table's spacing.  With at most 160 cells per axis every envelope cell is
+    narrower (in the table's spacing) than a table cell, so it overlaps at most two cells, each
+    of which holds one of its sub-grid points: the bound is never below the density
+    (:data:`SAFETY` x the largest overlapping cell value).
+    """
+    n_p, n_t = int(par[0]), int(par[1])
+    if max(abs(n_p), abs(n_t)) > 160:
+        raise ValueError(f"table of {abs(n_p)} x {abs(n_t)} cells: at most 160 per axis")
+    pe, te = table_edges(par)
+    t_hi = float(te[-1]) if theta_max is None else min(float(theta_max), float(te[-1]))
+    return Spectrum(TABLE, np.asarray(par, dtype=np.float64), float(pe[-1]), t_hi,
+                    "linear" if n_p > 0 else "quadratic", "linear" if n_t > 0 else "quadratic", label=label)
 
 
 @dataclass(frozen=True)
@@ -122,7 +251,7 @@ class Spectrum:
     Attributes
     ----------
     model : int
-        Model code (``SANFORD_WANG``, ``BMPT``, ``BURMAN_SMITH``).
+        Model code (``SANFORD_WANG``, ``BMPT``, ``BURMAN_SMITH``, ``BREM``, ``TABLE``).
     params : ndarray, shape (k,)
         Parameter vector of the model.
     p_max : float
@@ -184,8 +313,12 @@ class Spectrum:
 
     def integral(self, p_max: float | None = None, theta_max: float | None = None) -> float:
         """Integral of the density over p < p_max, theta < theta_max (defaults: the sampled
-        domain), by the trapezoidal rule on the envelope's 5x refined grid (cached)."""
+        domain), by the trapezoidal rule on the envelope's 5x refined grid (cached); exact for a
+        TABLE (:func:`table_integral`)."""
         key = ("integral", p_max, theta_max)
+        if key not in self._cache and self.model == TABLE:
+            self._cache[key] = table_integral(self.params, self.p_max if p_max is None else p_max,
+                                              self.theta_max if theta_max is None else theta_max)
         if key not in self._cache:
             pe = self._edges(self.p_min, self.p_max if p_max is None else p_max, 4 * self.n_p, self.p_spacing)
             te = self._edges(0.0, self.theta_max if theta_max is None else theta_max, 4 * self.n_theta,

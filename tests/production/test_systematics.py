@@ -46,8 +46,8 @@ def test_reweighting_matches_a_direct_run_of_the_alternative():
     tmp = Path(tempfile.mkdtemp())
     try:
         text = (res.beams_dir() / "bnb.toml").read_text()
-        text = text.replace('model = "sanford_wang"\n# BMPT', 'model = "bmpt"\n# BMPT', 1)
-        text = text.replace('alternatives = ["bmpt"]', "", 2)
+        text = text.replace('model = "sanford_wang"\n# Alternative spectra', 'model = "bmpt"\n# Alternative spectra', 1)
+        text = text.replace('alternatives = ["bmpt", "pythia8"]', "", 2)
         (tmp / "bnbbmpt.toml").write_text(text)
         orig = res.beams_dir
         res.beams_dir = lambda: tmp  # type: ignore[assignment]
@@ -61,7 +61,7 @@ def test_reweighting_matches_a_direct_run_of_the_alternative():
     assert beam.mesons["pi0"].model == "sanford_wang"
     # BMPT's domain is p < 8.89 GeV; the reweighting is restricted to the nominal p < 7.89 GeV,
     # which holds a fraction f of the BMPT spectrum: compare est with f x direct
-    sp = load_beam("bnb").mesons["pi0"].alternatives[0][1]
+    sp = load_beam("bnb", alternatives=True).mesons["pi0"].alternatives[0][1]
     f = sp.integral(7.89, 0.5 * np.pi) / sp.integral(8.89, 0.5 * np.pi)
     sigma = np.hypot(err, d["signal_events_error"])
     assert abs(est - d["signal_events"]) < 4 * sigma + (1 - f) * d["signal_events"]
