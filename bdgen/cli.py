@@ -70,7 +70,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
     th = sub.add_parser("thermal", help="thermal relic targets Y(m_chi) for chi chibar -> V* -> SM freeze-out")
     th.add_argument("--grid", default="m_chi=0.001:1:13:log", help="m_chi grid, NAME=LO:HI:N[:log|lin] (GeV)")
-    th.add_argument("--dm", choices=["scalar", "dirac"], default="scalar")
+    th.add_argument("--dm", choices=["scalar", "dirac", "majorana", "pseudo_dirac"], default="scalar",
+                    help="complex scalar, Dirac, Majorana (axial current) or pseudo-Dirac chi1 chi2 (default scalar)")
+    th.add_argument("--splitting", type=float, default=None,
+                    help="pseudo_dirac only: Delta/m_chi1, m_chi2 = (1 + Delta/m_chi1) m_chi1 "
+                         "(default 1e-3, the small-splitting limit; docs/thermal.md)")
     th.add_argument("--ratio", type=float, default=3.0, help="m_V/m_chi (default 3)")
     th.add_argument("--alpha-d", type=float, default=0.5, help="alpha_D (default 0.5)")
     th.add_argument("-o", "--output", required=True, help="table (.csv)")
@@ -81,6 +85,21 @@ def _build_parser() -> argparse.ArgumentParser:
     pl.add_argument("-o", "--output", required=True, help="the figure (.png or .pdf)")
     pl.add_argument("--detector", help="the event set of one detector in a multi-detector file")
     pl.add_argument("--overwrite", action="store_true", help="replace an existing figure")
+    pl.add_argument("--neutrino", metavar="NU.h5",
+                    help="overlay the neutrino backgrounds of a 'bdgen neutrino' HDF5 file (scaled to the file's POT)")
+
+    nu = sub.add_parser("neutrino", help="neutrino fluxes at the detector and the NC elastic / nu-e backgrounds "
+                                         "in the card's recoil window")
+    nu.add_argument("card", nargs="?", help="run card (TOML); omitted: the built-in MiniBooNE card")
+    nu.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a card key by its dotted path (repeatable), e.g. --set beam.name=bnb_dump")
+    nu.add_argument("-o", "--output", help="flux and recoil histograms and event samples: .h5/.hdf5 (or .csv: histograms)")
+    nu.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    nu.add_argument("--seed", type=int, help="random seed (overrides run.seed)")
+    nu.add_argument("--samples", type=int,
+                    help="histories: stopped pi+ (decay at rest) or pions of each charge (in flight); default 200000")
+    nu.add_argument("--events", type=int, default=20000, help="equal-weight events per channel (default 20000)")
+    nu.add_argument("-q", "--quiet", action="store_true", help="no table")
 
     rw = sub.add_parser("reweight", help="new weights for other couplings (model.epsilon, model.alpha_d)")
     rw.add_argument("file", help="a bdgen output file (.root, .h5)")
@@ -307,7 +326,7 @@ def _scan(args: argparse.Namespace) -> int:
 def _thermal(args: argparse.Namespace) -> int:
     from . import io
     from .scan import parse_grid
-    from .thermal import thermal_target
+    from .thermal import DEFAULT_SPLITTING, thermal_target
 
     grid = parse_grid(args.grid)
     if grid.name != "m_chi":
@@ -316,18 +335,27 @@ def _thermal(args: argparse.Namespace) -> int:
         raise CardError(f"--ratio = {args.ratio}: must be > 2 (V -> chi chi open, away from the resonance)")
     if not args.alpha_d > 0:
         raise CardError(f"--alpha-d = {args.alpha_d}: must be > 0")
+    if args.splitting is not None and args.dm != "pseudo_dirac":
+        raise CardError(f"--splitting is the pseudo-Dirac mass splitting; --dm is {args.dm}")
+    splitting = DEFAULT_SPLITTING if args.splitting is None else args.splitting
+    if args.dm == "pseudo_dirac":
+        if not 0.0 <= splitting < 1.0:
+            raise CardError(f"--splitting = {splitting}: Delta/m_chi1 must be in [0, 1)")
+        if not args.ratio > 2.0 + splitting:
+            raise CardError(f"--ratio = {args.ratio}: must be > 2 + splitting = {2.0 + splitting:g} (V -> chi1 chi2 open)")
     if Path(args.output).suffix.lower() != ".csv":
         raise CardError(f"-o = \"{args.output}\": the table is a .csv file")
     io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
     rows = []
     print(f"{'m_chi':>10} {'epsilon':>11} {'Y':>11} {'<sigma v>(x=20)':>16}")
     for mc in grid.values:
-        r = thermal_target(float(mc), ratio=args.ratio, alpha_d=args.alpha_d, dirac=args.dm == "dirac")
+        r = thermal_target(float(mc), ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm, splitting=splitting)
         rows.append((mc, args.ratio * mc, r["epsilon"], r["y"], r["sigma_v_cm3_s"]))
         print(f"{mc:>10.4g} {r['epsilon']:>11.4g} {r['y']:>11.4g} {r['sigma_v_cm3_s']:>13.4g} cm3/s")
+    what = f"pseudo_dirac chi1 chi2, Delta = {splitting:g} m_chi1" if args.dm == "pseudo_dirac" else f"{args.dm} chi"
     with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
         np.savetxt(tmp, np.array(rows), delimiter=",", fmt="%.8g", comments="",
-                   header=f"# bdgen thermal target: {args.dm} chi, m_V = {args.ratio} m_chi, alpha_D = {args.alpha_d}, "
+                   header=f"# bdgen thermal target: {what}, m_V = {args.ratio} m_chi, alpha_D = {args.alpha_d}, "
                           "Omega h^2 = 0.120\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
     print(f"table written to {args.output}")
     return 0
@@ -347,10 +375,84 @@ def _plot(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise CardError(f"--detector = {args.detector!r}: {exc.args[0]}") from None
     s = meta["summary"]
+    backgrounds = None
+    if args.neutrino:
+        from .io.neutrino import backgrounds_for
+
+        if not Path(args.neutrino).is_file():
+            raise CardError(f"--neutrino = \"{args.neutrino}\": no such file")
+        backgrounds = backgrounds_for(args.neutrino, events, detector=args.detector or s.get("detector"),
+                                      pot=float(meta.get("pot", s.get("pot", 0.0))))
     with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
-        plot_spectra(events, tmp.with_suffix(Path(args.output).suffix))
+        plot_spectra(events, tmp.with_suffix(Path(args.output).suffix), backgrounds=backgrounds)
         tmp.with_suffix(Path(args.output).suffix).replace(tmp)
-    print(f"{len(events['weight'])} events ({s['signal_events']:.4g} expected) plotted to {args.output}")
+    extra = ""
+    if backgrounds:
+        extra = " with neutrino backgrounds " + ", ".join(f"{b[0]} ({float(b[1]['weight'].sum()):.4g})" for b in backgrounds)
+    print(f"{len(events['weight'])} events ({s['signal_events']:.4g} expected) plotted to {args.output}{extra}")
+    return 0
+
+
+def neutrino_table(summary: dict[str, Any]) -> str:
+    """The text table of ``bdgen neutrino``: fluxes per flavour and background counts per detector."""
+    names = {"numu": "nu_mu", "numubar": "anti-nu_mu", "nue": "nu_e", "nuebar": "anti-nu_e"}
+    pot = summary["pot"]
+    lo, hi = summary["window"]
+    head = (f"bdgen {summary['version']} neutrino  beam {summary['beam']} ({summary['source'].replace('_', ' ')})  "
+            f"POT {pot:.4g}  seed {summary['seed']}  {summary['histories']:,} histories in "
+            f"{summary['wall_seconds']:.1f} s")
+    lines = [head]
+    for det, s in summary["detectors"].items():
+        lines.append(f"== {det}: {s['distance_m']:.1f} m, fiducial volume {s['fiducial_volume_m3']:.4g} m^3")
+        lines.append(f"{'flavour':<11} {'flux /POT/cm^2':>15} {'error':>10} {'<E> (GeV)':>10} {'flux x POT /cm^2':>17}")
+        for key in ("numu", "numubar", "nue", "nuebar"):
+            f = s["flux"][key]
+            lines.append(f"{names[key]:<11} {f['per_pot_per_cm2']:>15.4g} {f['error'] * 1e-4:>10.2g} "
+                         f"{f['mean_energy']:>10.4g} {f['per_pot_per_cm2'] * pot:>17.4g}")
+        lines.append(f"backgrounds with {lo:g} < T < {hi:g} GeV (recoil kinetic energy, the signal window), "
+                     f"efficiency {summary['efficiency']:g}:")
+        lines.append(f"{'channel':<12} {'events':>11} {'error':>9} {'per POT':>11}   by flavour (nu_mu, anti-nu_mu, "
+                     "nu_e, anti-nu_e)")
+        for ch, r in s["backgrounds"].items():
+            bf = r["by_flavour"]
+            lines.append(f"{ch:<12} {r['events']:>11.4g} {r['error']:>9.2g} {r['per_pot']:>11.4g}   "
+                         + ", ".join(f"{bf.get(k, 0.0):.3g}" for k in ("numu", "numubar", "nue", "nuebar")))
+        lines.append(f"{'NC elastic':<12} {s['nc_elastic_events']:>11.4g} {s['nc_elastic_error']:>9.2g} "
+                     f"{s['nc_elastic_events'] / pot:>11.4g}   (protons + neutrons)")
+    for note in summary.get("notes", []):
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def _neutrino(args: argparse.Namespace) -> int:
+    from . import io
+    from .config import load_card
+    from .rng import SEED_LIMIT
+
+    if args.seed is not None and not 0 <= args.seed < SEED_LIMIT:
+        raise CardError(f"--seed = {args.seed}: must be an integer with seed >= 0 and seed < 2**63")
+    if args.samples is not None and args.samples < 1:
+        raise CardError(f"--samples = {args.samples}: must be >= 1")
+    if args.events < 1:
+        raise CardError(f"--events = {args.events}: must be >= 1")
+    cfg = load_card(args.card, args.overrides)
+    if args.output:
+        from .io.neutrino import output_format
+
+        output_format(args.output)
+        io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
+    from .neutrino.background import run_background
+    from .io.neutrino import write
+    from .neutrino.source import load_source
+
+    load_source(cfg.beam.name)  # a beam without a [neutrino] table fails before any work
+    result = run_background(cfg, seed=args.seed, n_samples=args.samples, n_events=args.events)
+    if args.output:
+        write(result, args.output, overwrite=args.overwrite)
+    if not args.quiet:
+        print(neutrino_table(result.summary))
+        if args.output:
+            print(f"histograms written to {args.output}")
     return 0
 
 
@@ -387,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {
             "run": _run, "beams": _beams, "detectors": _detectors, "reweight": _reweight,
-            "scan": _scan, "plot": _plot, "thermal": _thermal, "card": _card,
+            "scan": _scan, "plot": _plot, "thermal": _thermal, "card": _card, "neutrino": _neutrino,
         }
         return commands[args.command](args)
     except (CardError, OutputExistsError) as exc:

@@ -119,36 +119,58 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
     return out
 
 
-def plot_spectra(events: dict[str, np.ndarray], path: str | Path, *, title: str = "") -> Path:
+def _spectra_columns(events: dict[str, np.ndarray], incoming: str) -> list[np.ndarray]:
+    """(recoil T, recoil angle to the beam in degrees, incoming energy, time) of an event set."""
+    p_r = np.sqrt(events["recoil_px"] ** 2 + events["recoil_py"] ** 2 + events["recoil_pz"] ** 2)
+    cos_r = np.divide(events["recoil_pz"], p_r, out=np.zeros_like(p_r), where=p_r > 0)
+    return [events["recoil_T"], np.degrees(np.arccos(np.clip(cos_r, -1, 1))), events[incoming], events["t"]]
+
+
+def plot_spectra(events: dict[str, np.ndarray], path: str | Path, *, title: str = "",
+                 backgrounds: list[tuple[str, dict[str, np.ndarray]]] | None = None) -> Path:
     """Weighted spectra of an event file: recoil kinetic energy, recoil angle to the beam,
-    incoming chi energy and arrival time (four panels, events per bin for the run's POT)."""
+    incoming chi energy and arrival time (four panels, events per bin for the run's POT).
+
+    ``backgrounds``: optional [(label, events)] of neutrino-background event samples
+    (:func:`bdgen.io.neutrino.backgrounds_for`, columns recoil_*, nu_E, t, weight) drawn on
+    the same panels and bins (incoming neutrino energy in the third panel), with a log y axis."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     w = events["weight"]
-    p_r = np.sqrt(events["recoil_px"] ** 2 + events["recoil_py"] ** 2 + events["recoil_pz"] ** 2)
-    cos_r = np.divide(events["recoil_pz"], p_r, out=np.zeros_like(p_r), where=p_r > 0)
-    panels = (
-        (events["recoil_T"], "recoil kinetic energy T (GeV)", True),
-        (np.degrees(np.arccos(np.clip(cos_r, -1, 1))), "recoil angle to the beam (deg)", False),
-        (events["chi_E"], r"incoming $\chi$ energy (GeV)", True),
-        (events["t"], "arrival time after production (ns)", False),
-    )
+    sets = [("dark-matter signal", _spectra_columns(events, "chi_E"), w, "tab:blue")]
+    colours = ("tab:red", "tab:green", "tab:orange", "tab:purple")
+    for (label, ev), colour in zip(backgrounds or [], colours):
+        sets.append((f"{label} ({np.sum(ev['weight']):.4g})", _spectra_columns(ev, "nu_E"), ev["weight"], colour))
+    labels = (("recoil kinetic energy T (GeV)", True), ("recoil angle to the beam (deg)", False),
+              (r"incoming $\chi$ energy (GeV)" if not backgrounds else r"incoming $\chi$ / $\nu$ energy (GeV)", True),
+              ("arrival time after production (ns)", False))
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
-    for ax, (x, label, logx) in zip(axes.ravel(), panels):
-        if x.size:
-            lo, hi = float(np.min(x)), float(np.max(x))
-            bins = np.geomspace(max(lo, 1e-9), hi * 1.0001, 41) if (logx and lo > 0) else np.linspace(lo, hi + 1e-12, 41)
-            ax.hist(x, bins=bins, weights=w, histtype="step", color="tab:blue")
-            if logx and lo > 0:
+    for k, (ax, (label, logx)) in enumerate(zip(axes.ravel(), labels)):
+        xs = [cols[k] for _n, cols, _w, _c in sets if cols[k].size]
+        if xs:
+            allx = np.concatenate(xs)
+            lo, hi = float(np.min(allx)), float(np.max(allx))
+            pos = allx[allx > 0]
+            use_log = logx and pos.size > 0
+            bins = (np.geomspace(max(float(pos.min()), 1e-9), hi * 1.0001, 41) if use_log
+                    else np.linspace(lo, hi + 1e-12, 41))
+            for name, cols, wt, colour in sets:
+                if cols[k].size:
+                    ax.hist(cols[k], bins=bins, weights=wt, histtype="step", color=colour, label=name)
+            if use_log:
                 from matplotlib.ticker import NullFormatter
 
                 ax.set_xscale("log")
                 ax.xaxis.set_minor_formatter(NullFormatter())
+            if backgrounds:
+                ax.set_yscale("log")
         ax.set_xlabel(label)
         ax.set_ylabel("events / bin")
+    if backgrounds:
+        axes[0, 0].legend(fontsize=7, loc="best")
     fig.suptitle(title or f"{w.size} events, {np.sum(w):.4g} expected", fontsize=10)
     fig.tight_layout()
     out = Path(path)

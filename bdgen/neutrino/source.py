@@ -1,0 +1,280 @@
+"""The neutrino source of a beam: the ``[neutrino]`` table at the end of ``fluxes/<beam>.toml``.
+
+Read here with tomllib (not by :mod:`bdgen.beams`, whose beam files it extends).  Two kinds::
+
+    [neutrino]                                 # a stopped-pion (decay-at-rest) source
+    kind = "decay_at_rest"
+    pi_plus_stopped_per_pot = 0.08             # pi+ decaying at rest per proton on target
+    source_position = [0.0, 0.0, 0.0]          # m, beam frame (optional; default the origin)
+
+    [neutrino]                                 # pions decaying in flight (BNB)
+    kind = "decay_in_flight"
+    sanford_wang_sigma_inel_mb = 192.4         # p-nucleus inelastic cross-section the Sanford-Wang
+                                               # pi+/pi- sets of [mesons.pi0] are divided by
+    [[neutrino.region]]                        # cylinders about the beam axis, in beam order; a
+    name = "Be target"                         # later region may enclose an earlier one
+    medium = "target"                          # the beam file's [target] (density, lambda_I, z, length)
+    radius = 0.0051                            # m
+    pion_interaction_length = 109.9            # g/cm^2
+    [[neutrino.region]]
+    name = "decay pipe"
+    z_start = 4.73                             # m
+    z_end = 50.0
+    radius = 0.91
+    density = 1.205e-3                         # g/cm^3
+    interaction_length = 90.1                  # g/cm^2 (protons; 0 or absent: no production)
+    pion_interaction_length = 122.0
+    [neutrino.absorber]                        # everything downstream of the last region
+    density = 7.874
+    pion_interaction_length = 160.8
+    mu_minus_decay_fraction = 0.094            # stopped mu- decaying rather than captured
+    [neutrino.wall]                            # everything outside a region's radius
+    density = 2.3
+    pion_interaction_length = 128.6
+    mu_minus_decay_fraction = 0.5
+
+Every number carries its source in the beam file's comments.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import constants as C
+from .. import resources
+from ..beams import Beam, load_beam
+from ..errors import CardError, fmt_value, number_field
+
+DAR = "decay_at_rest"
+DIF = "decay_in_flight"
+
+
+@dataclass(frozen=True)
+class Medium:
+    """A material for pion absorption and muon stopping (g/cm^3, g/cm^2)."""
+
+    name: str
+    density: float
+    pion_interaction_length: float
+    mu_minus_decay_fraction: float = 1.0
+
+    @property
+    def pion_lambda_m(self) -> float:
+        """Pion interaction length in metres."""
+        return self.pion_interaction_length / self.density / 100.0
+
+
+@dataclass(frozen=True)
+class Region:
+    """A cylinder about the beam axis, z_start <= z <= z_end, radius ``radius`` (m)."""
+
+    name: str
+    z_start: float
+    z_end: float
+    radius: float
+    medium: Medium
+    proton_interaction_length: float  # g/cm^2; inf: protons do not interact here
+
+    @property
+    def proton_lambda_m(self) -> float:
+        """Proton interaction length in metres (inf without production)."""
+        if not math.isfinite(self.proton_interaction_length):
+            return math.inf
+        return self.proton_interaction_length / self.medium.density / 100.0
+
+
+@dataclass(frozen=True)
+class PionSpectrum:
+    """One charged pion's Sanford-Wang set: parameters c1..c9 and its integral (mb)."""
+
+    charge: int
+    params: np.ndarray
+    integral_mb: float
+
+
+@dataclass(frozen=True)
+class NeutrinoSource:
+    """A beam's neutrino source (see module docstring).
+
+    Attributes
+    ----------
+    beam : Beam
+        The beam (timing, target, proton momentum).
+    kind : str
+        ``"decay_at_rest"`` or ``"decay_in_flight"``.
+    stopped_pi_plus : float
+        pi+ decaying at rest per POT (decay at rest).
+    position : tuple of 3 floats
+        Source point of a stopped-pion source, m.
+    regions : tuple of Region
+        Decay-in-flight geometry, in beam order.
+    absorber, wall : Medium or None
+    pions : tuple of PionSpectrum
+        The pi+ and pi- Sanford-Wang sets (decay in flight).
+    sigma_inel_mb : float
+        Cross-section the Sanford-Wang integrals are divided by (multiplicity per inelastic collision).
+    notes : tuple of str
+    """
+
+    beam: Beam
+    kind: str
+    stopped_pi_plus: float = 0.0
+    position: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    regions: tuple[Region, ...] = ()
+    absorber: Medium | None = None
+    wall: Medium | None = None
+    pions: tuple[PionSpectrum, ...] = ()
+    sigma_inel_mb: float = 0.0
+
+    def multiplicity(self, charge: int) -> float:
+        """pi+ (charge 1) or pi- (-1) per inelastic proton collision: Sanford-Wang integral / sigma_inel."""
+        for p in self.pions:
+            if p.charge == charge:
+                return p.integral_mb / self.sigma_inel_mb
+        return 0.0
+
+    def axis_ranges(self) -> list[tuple[float, float]]:
+        """The z interval of the beam axis inside each region: a region may enclose an earlier one
+        (the target inside the horn aperture), and the axis belongs to the first region listed."""
+        out = []
+        covered = -math.inf
+        for r in self.regions:
+            lo = max(r.z_start, covered)
+            out.append((lo, max(lo, r.z_end)))
+            covered = max(covered, r.z_end)
+        return out
+
+    def interaction_fractions(self) -> np.ndarray:
+        """Fraction of the beam protons interacting in each region (attenuated in sequence along
+        the axis)."""
+        out = []
+        surviving = 1.0
+        for r, (lo, hi) in zip(self.regions, self.axis_ranges()):
+            lam = r.proton_lambda_m
+            f = 0.0 if not math.isfinite(lam) else 1.0 - math.exp(-(hi - lo) / lam)
+            out.append(surviving * f)
+            surviving *= 1.0 - f
+        return np.array(out)
+
+    def pions_per_pot(self, charge: int) -> float:
+        """Charged pions produced per POT in all regions (primary production only)."""
+        return float(self.multiplicity(charge) * self.interaction_fractions().sum())
+
+
+def _medium(d: Any, where: str, name: str = "") -> Medium:
+    if not isinstance(d, dict):
+        raise CardError(f"{where} = {fmt_value(d)}: must be a table")
+    frac = number_field(d, "mu_minus_decay_fraction", where, default=1.0)
+    if frac > 1:
+        raise CardError(f"{where}.mu_minus_decay_fraction = {frac}: must be in (0, 1]")
+    return Medium(str(d.get("name", name)), number_field(d, "density", where),
+                  number_field(d, "pion_interaction_length", where), frac)
+
+
+_SPECTRA: dict[Any, Any] = {}
+
+
+def pion_spectrum(p_beam: float, params: np.ndarray, charge: int) -> Any:
+    """The sampling :class:`bdgen.production.spectra.Spectrum` of one Sanford-Wang set (pi+ or
+    pi-) over p < p_B - c9, theta < pi/2 (cached per process)."""
+    from ..production.spectra import SANFORD_WANG, Spectrum, sw_flat_params
+
+    key = (p_beam, tuple(float(x) for x in params))
+    if key not in _SPECTRA:
+        _SPECTRA[key] = Spectrum(SANFORD_WANG, sw_flat_params(p_beam, np.asarray(params)[None, :], np.array([1.0])),
+                                 p_beam - float(params[8]), 0.5 * math.pi, "quadratic", "quadratic",
+                                 label=f"sanford_wang pi{'+' if charge > 0 else '-'}")
+    return _SPECTRA[key]
+
+
+def _sanford_wang_sets(data: dict[str, Any], beam: Beam, where: str) -> tuple[PionSpectrum, ...]:
+    sets = data.get("mesons", {}).get("pi0", {}).get("sanford_wang")
+    if not isinstance(sets, list):
+        raise CardError(f"{where}: decay in flight needs the pi+ and pi- Sanford-Wang sets in [mesons.pi0]")
+    out = []
+    for label, charge in (("pi+", 1), ("pi-", -1)):
+        found = [s for s in sets if isinstance(s, dict) and s.get("label") == label]
+        if len(found) != 1:
+            raise CardError(f"{where}: [mesons.pi0].sanford_wang must hold exactly one set labelled {label!r}")
+        c = np.array([float(x) for x in found[0]["c"]])
+        out.append(PionSpectrum(charge, c, pion_spectrum(beam.proton_momentum, c, charge).integral()))
+    return tuple(out)
+
+
+def load_source(beam_name: str) -> NeutrinoSource:
+    """Read the ``[neutrino]`` table of ``fluxes/<beam_name>.toml``.
+
+    Raises
+    ------
+    CardError
+        Unknown beam, or a beam file without (or with an invalid) ``[neutrino]`` table; the
+        message lists the beams that have one.
+    """
+    beam = load_beam(beam_name)  # validates the name and the rest of the file
+    path = resources.beams_dir() / f"{beam_name}.toml"
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    nu = data.get("neutrino")
+    where = f"beam file {path.name}: neutrino"
+    if not isinstance(nu, dict):
+        raise CardError(f"beam.name = {fmt_value(beam_name)}: {path.name} has no [neutrino] table; neutrino fluxes "
+                        f"are available for {available_sources()}")
+    kind = nu.get("kind")
+    if kind == DAR:
+        pos = nu.get("source_position", [0.0, 0.0, 0.0])
+        if not isinstance(pos, list) or len(pos) != 3:
+            raise CardError(f"{where}.source_position = {fmt_value(pos)}: must be a list of 3 numbers")
+        return NeutrinoSource(beam, DAR, stopped_pi_plus=number_field(nu, "pi_plus_stopped_per_pot", where),
+                              position=tuple(float(x) for x in pos))  # type: ignore[arg-type]
+    if kind != DIF:
+        raise CardError(f"{where}.kind = {fmt_value(kind)}: must be one of [\"{DAR}\", \"{DIF}\"]")
+    regions = []
+    items = nu.get("region")
+    if not isinstance(items, list) or not items:
+        raise CardError(f"{where}.region: give at least one [[neutrino.region]]")
+    for i, r in enumerate(items):
+        rw = f"{where}.region[{i}]"
+        if r.get("medium") == "target":
+            t = beam.target
+            med = Medium(t.name, t.density, number_field(r, "pion_interaction_length", rw))
+            regions.append(Region(str(r.get("name", t.name)), t.z_start, t.z_start + t.length,
+                                  number_field(r, "radius", rw), med, t.interaction_length))
+            continue
+        med = _medium(r, rw, str(r.get("name", f"region {i}")))
+        lam_p = number_field(r, "interaction_length", rw, default=0.0, positive=False)
+        z0 = number_field(r, "z_start", rw, positive=False)
+        z1 = number_field(r, "z_end", rw, positive=False)
+        if not z1 > z0:
+            raise CardError(f"{rw}: need z_end > z_start")
+        regions.append(Region(med.name, z0, z1, number_field(r, "radius", rw), med, lam_p if lam_p > 0 else math.inf))
+    for a, b in itertools.pairwise(regions):
+        if b.z_start < a.z_start - 1e-9 or b.z_end < a.z_end - 1e-9:
+            raise CardError(f"{where}.region: {b.name!r} before {a.name!r}: regions must be in beam order")
+    return NeutrinoSource(
+        beam, DIF, regions=tuple(regions),
+        absorber=_medium(nu.get("absorber"), f"{where}.absorber", "absorber"),
+        wall=_medium(nu.get("wall"), f"{where}.wall", "wall"),
+        pions=_sanford_wang_sets(data, beam, f"beam file {path.name}"),
+        sigma_inel_mb=number_field(nu, "sanford_wang_sigma_inel_mb", where),
+    )
+
+
+def available_sources() -> list[str]:
+    """Names of the beam files with a ``[neutrino]`` table."""
+    out = []
+    for name in resources.available(resources.beams_dir()):
+        with (resources.beams_dir() / f"{name}.toml").open("rb") as fh:
+            if "neutrino" in tomllib.load(fh):
+                out.append(name)
+    return out
+
+
+def proton_sigma_inel_mb(a: float, interaction_length: float) -> float:
+    """sigma_inel = A / (N_A lambda_I) in mb for a nuclear interaction length in g/cm^2."""
+    return a / (C.N_A * interaction_length) * 1e27
