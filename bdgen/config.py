@@ -65,7 +65,7 @@ def _channels(v: Any) -> str | None:
 
 
 PRODUCTION_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem", "eta_prime", "eta_prime_rho", "eta_prime_omega",
-                       "pi_capture")
+                       "pi_capture", "drell_yan")
 SIGNAL_CHANNELS = ("electron", "nucleon", "coherent", "decay", "pi0_inelastic", "delta_gamma", "dis")
 
 _REQ = object()  # marker: the key is required

@@ -485,7 +485,7 @@ def produce(
             else:
                 nx, ny, nz = 0.0, 0.0, 1.0
             bfx = bfy = bfz = 0.0
-            mode = 0
+            mode = decay_mode[c]  # 0 (isotropic) except Drell-Yan V, transverse about the beam
         # chi direction in the V* rest frame (transverse polarisation about n for pi0/eta)
         if m_chi2 == m_chi:
             r_ang = 4.0 * m_chi * m_chi / s

@@ -292,6 +292,8 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
         return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, br, True, None, KIND_BREM, sp, None, "blumlein_brunner")
     if name in _SPECIAL_SOURCES:
         return _channel_special(name, cfg, beam)
+    if name == "drell_yan":
+        return _channel_drell_yan(cfg, beam, cp)
     if name not in beam.mesons:
         return ChannelSetup(name, 0, 0.0, 0.0, 0.0, False, f"beam {beam.name!r} has no {name} source")
     src = beam.mesons[name]
@@ -337,6 +339,44 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     on_shell = bool(bdnmc and bdnmc_uses_on_shell(tb))
     return ChannelSetup(name, pdg, tb.m_meson, per_pot, tb.branching_ratio(), on_shell, None, KIND_MESON_GAMMA,
                         spectrum, tb, model_name)
+
+
+def _channel_drell_yan(cfg: Config, beam: Beam, cp: Any) -> ChannelSetup:
+    """q qbar -> V at leading order (:mod:`bdgen.physics.drell_yan`), V -> dark pair on shell."""
+    from .beams import pythia8_available
+    from .kernels import KIND_MIXING
+    from .physics import drell_yan as DY
+    from .production.spectra import table_params, table_spectrum
+
+    m = cfg.model
+    name = "drell_yan"
+    if m.m_v < DY.M_V_MIN:
+        return ChannelSetup(name, C.PDG_DARK_PHOTON, m.m_v, 0.0, 0.0, False,
+                            f"m_V = {m.m_v:.6g} GeV < {DY.M_V_MIN} GeV: the parton picture is not trusted "
+                            "(the meson and bremsstrahlung channels cover light V)", KIND_MIXING)
+    if not pythia8_available():
+        return ChannelSetup(name, C.PDG_DARK_PHOTON, m.m_v, 0.0, 0.0, False,
+                            "needs the parton densities of Pythia 8: pip install 'bdgen[pythia]'", KIND_MIXING)
+    br = cp.br_to_chi() if cp is not None else br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac,
+                                                           bdnmc=cfg.compat.bdnmc)
+    t = beam.target
+    if br <= 0.0:
+        return ChannelSetup(name, C.PDG_DARK_PHOTON, m.m_v, 0.0, 0.0, False,
+                            "the on-shell V cannot decay to the dark pair", KIND_MIXING)
+    eps = cp.meson_epsilon("pi0") if cp is not None and cp.baryonic else m.epsilon
+    if cp is not None and cp.baryonic:
+        return ChannelSetup(name, C.PDG_DARK_PHOTON, m.m_v, 0.0, 0.0, False,
+                            "model.name = \"baryonic\": q qbar -> V_B is not modelled", KIND_MIXING)
+    per_pot = DY.v_per_pot(beam.proton_momentum, m.m_v, eps, t.Z, t.A, t.interaction_length)
+    if per_pot <= 0.0:
+        return ChannelSetup(name, C.PDG_DARK_PHOTON, m.m_v, 0.0, 0.0, False,
+                            f"sqrt(s) of the beam is below m_V = {m.m_v:.6g} GeV", KIND_MIXING)
+    _edges, dens = DY.lab_momentum_density(beam.proton_momentum, m.m_v, eps, t.Z, t.A)
+    # the V flies along the beam: one angular cell [0, 1e-9] rad
+    sp = table_spectrum(table_params(dens[:, None] / max(dens.max(), 1e-300), beam.proton_momentum, 1e-9),
+                        label="drell_yan")
+    return ChannelSetup(name, C.PDG_DARK_PHOTON, m.m_v, per_pot, br, True, None, KIND_MIXING, sp, None,
+                        "leading-order Drell-Yan (NNPDF2.3 LO)")
 
 
 #: Channels the baryonic model does not offer, and why.
@@ -603,7 +643,8 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
             continue
         if c.three_body is None:
             s_fixed[i] = m.m_v**2 if c.name == "brem" else 0.0
-            decay_mode[i] = 0
+            # a Drell-Yan V is transversely polarised about the beam (its flight direction)
+            decay_mode[i] = (2 if m.dirac else 1) if (c.name == "drell_yan" and not cfg.compat.bdnmc) else 0
             continue
         if c.on_shell:
             s_fixed[i] = m.m_v**2
@@ -702,7 +743,7 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "chi_index": ("i1", "0 for chi, 1 for chibar of the trial's pair"),
     "weight": ("f8", "expected number of such events for the run's POT"),
     "channel": ("i4", "production channel code (0 pi0, 1 eta, 2 rho, 3 omega, 4 phi, 5 brem, 6 eta_prime, "
-                          "7 eta_prime_rho, 8 eta_prime_omega, 9 pi_capture)"),
+                          "7 eta_prime_rho, 8 eta_prime_omega, 9 pi_capture, 10 drell_yan)"),
     "parent_pdg": ("i4", "PDG code of the parent: the meson, or 2212 (beam proton) for bremsstrahlung"),
     "parent_E": ("f8", "parent energy, GeV"), "parent_px": ("f8", "GeV"), "parent_py": ("f8", "GeV"),
     "parent_pz": ("f8", "GeV"),
