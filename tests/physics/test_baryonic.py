@@ -18,7 +18,6 @@ import subprocess
 import sys
 from functools import partial
 
-import numpy as np
 import pytest
 
 import bdgen

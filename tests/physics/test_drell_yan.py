@@ -20,9 +20,9 @@ from scipy import integrate
 
 pytest.importorskip("pythia8mc")
 
-import bdgen  # noqa: E402
-from bdgen import constants as C  # noqa: E402
-from bdgen.physics import drell_yan as DY  # noqa: E402
+import bdgen
+from bdgen import constants as C
+from bdgen.physics import drell_yan as DY
 
 approx = partial(pytest.approx, abs=0.0)
 

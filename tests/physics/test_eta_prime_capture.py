@@ -20,7 +20,6 @@ import pytest
 from scipy import integrate, stats
 
 import bdgen
-from bdgen import constants as C
 from bdgen.physics import meson_decays as MD
 from bdgen.physics import widths as W
 
@@ -205,8 +204,8 @@ def test_channels_close_with_reasons() -> None:
 def test_capture_run_kinematics() -> None:
     """A run with only pi- capture: every parent is at rest and every V* has the two-body energy
     (S + s - m_n^2)/(2 sqrt S) for its own mass; the chi pair conserves the V* four-momentum."""
-    from bdgen.pipeline import prepare, run_produce
     from bdgen.kernels import N_HIT_COLS
+    from bdgen.pipeline import prepare, run_produce
     from bdgen.rng import key_from_seed
 
     cfg = _cfg(**{"beam.name": "sns", "detector.name": "coherent_csi", "signal.channel": "coherent",

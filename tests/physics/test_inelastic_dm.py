@@ -87,7 +87,7 @@ def test_decay_mass_spectrum_chi2_test() -> None:
 
     def dg(q: float) -> float:
         lo, hi = I._m23_limits(np.array([q]), m2, m1, m_l)
-        f = lambda y: float(I._dalitz_me(np.array([q]), np.array([y]), m1, m2, m_l)[0])  # noqa: E731
+        f = lambda y: float(I._dalitz_me(np.array([q]), np.array([y]), m1, m2, m_l)[0])
         return integrate.quad(f, lo[0], hi[0])[0] / (q - m_v * m_v) ** 2
 
     edges = np.linspace(4 * m_l * m_l, (m2 - m1) ** 2, 16)
@@ -113,7 +113,7 @@ def test_decay_conserves_four_momentum(e: float, cth: float, delta: float) -> No
     chi1, lm, lp = I.sample_decay(p2, m1, m2, 0.2, 0.0, C.M_E, EventStreams(k0, k1, np.arange(3), np.zeros(3)),
                                   np.arange(3))
     np.testing.assert_allclose(chi1 + lm + lp, p2, rtol=1e-9, atol=1e-12)
-    mass = lambda v: np.sqrt(np.maximum(v[:, 0] ** 2 - (v[:, 1:] ** 2).sum(axis=1), 0))  # noqa: E731
+    mass = lambda v: np.sqrt(np.maximum(v[:, 0] ** 2 - (v[:, 1:] ** 2).sum(axis=1), 0))
     np.testing.assert_allclose(mass(chi1), m1, rtol=1e-7)
     np.testing.assert_allclose(mass(lm), C.M_E, rtol=1e-4)
 
