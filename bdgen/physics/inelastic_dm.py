@@ -219,4 +219,4 @@ def sample_decay(p2_lab: np.ndarray, m1: float, m2: float, m_v: float, gamma_v: 
     return boost_many(chi1, beta2), boost_many(lm, beta2), boost_many(lp, beta2)
 
 
-__all__ = ["boost_many", "chi2_total_width", "sample_decay", "chi2_width", "dalitz_bound", "matrix_element2", "two_body_p", "width_v_to_pair"]
+__all__ = ["boost_many", "chi2_total_width", "chi2_width", "dalitz_bound", "matrix_element2", "sample_decay", "two_body_p", "width_v_to_pair"]

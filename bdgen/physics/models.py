@@ -94,7 +94,7 @@ class Couplings:
     delta: float = 0.0
 
     @classmethod
-    def from_config(cls, cfg: object) -> "Couplings":
+    def from_config(cls, cfg: object) -> Couplings:
         """From a :class:`bdgen.config.Config`."""
         m = cfg.model  # type: ignore[attr-defined]
         return cls(m.name, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.alpha_b or 0.0, m.dirac,
@@ -169,4 +169,4 @@ class Couplings:
         return self.epsilon**2 * C.ALPHA * self.alpha_d
 
 
-__all__ = ["BARYONIC_RATIO", "Couplings", "F_PI", "MODEL_NAMES"]
+__all__ = ["BARYONIC_RATIO", "F_PI", "MODEL_NAMES", "Couplings"]
