@@ -215,8 +215,9 @@ def _write_outputs(result: Any, out: str | None, args: argparse.Namespace) -> No
     if args.summary:
         io.write_json(result.summary, args.summary, overwrite=args.overwrite)
     if not args.quiet:
-        for name, r in result.per_detector.items():
-            if len(result.per_detector) > 1:
+        per = result.per_channel if len(result.per_channel) > 1 else result.per_detector
+        for name, r in per.items():
+            if len(per) > 1:
                 print(f"== {name}")
             print(summary_table(r.summary))
         if out is not None:

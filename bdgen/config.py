@@ -124,6 +124,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
                     "electron, nucleon (incoherent, free p and n), coherent (whole nuclei, Helm), "
                     "decay (visible V -> l+ l- decays in the detector), pi0_inelastic (chi N -> chi Delta, "
                     "Delta -> N pi0), delta_gamma (Delta -> N gamma) or dis (deep-inelastic chi N -> chi X)"),
+        "channels": ("list[str]", None, None,
+                     "several signal channels in one run, sharing one chi sample (replaces channel)"),
         "final_state": ("str", "ee", _one_of("ee", "mumu"), "lepton pair of signal.channel = decay"),
         "t_min": ("float", 0.0, _non_negative, "lowest recoil kinetic energy, GeV"),
         "t_max": ("float", 1e9, _positive, "highest recoil kinetic energy, GeV"),
@@ -245,6 +247,7 @@ class SignalConfig:
     t_max: float
     efficiency: float
     form_factors: str
+    channels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -364,6 +367,20 @@ def _cross_checks(cfg: Config) -> None:
     if run.events is None and run.precision is None:
         raise CardError("run.events or run.precision is missing: give one stopping rule")
     sig = cfg.signal
+    if sig.channels is not None:
+        bad = [c for c in sig.channels if c not in SIGNAL_CHANNELS]
+        if bad:
+            raise CardError(f"signal.channels: unknown channel {fmt_value(bad[0])}; allowed: {list(SIGNAL_CHANNELS)}")
+        if len(set(sig.channels)) != len(sig.channels) or not sig.channels:
+            raise CardError(f"signal.channels = {list(sig.channels)}: must list at least one channel, each once")
+        if "decay" in sig.channels and len(sig.channels) > 1:
+            raise CardError("signal.channels: \"decay\" follows the V, not the chi; run it on its own")
+        if cfg.detector.names is not None and len(cfg.detector.names) > 1 and len(sig.channels) > 1:
+            raise CardError("signal.channels with several detector.names: run one detector per run, "
+                            "or one channel per run")
+        for c in sig.channels:  # every channel must be valid on its own
+            _cross_checks(replace(cfg, signal=replace(sig, channel=c, channels=None)))
+        return
     if cfg.model.name == "inelastic" and sig.channel != "decay":
         raise CardError(f"signal.channel = {fmt_value(sig.channel)}: for model.name = \"inelastic\" bdgen "
                         "generates the chi2 -> chi1 l+ l- decays in the detector; use signal.channel = \"decay\" "

@@ -719,12 +719,15 @@ class RunResult:
     config : Config
     per_detector : dict of str -> RunResult
         One result per detector (several for ``detector.names``).
+    per_channel : dict of str -> RunResult
+        One result per signal channel (several for ``signal.channels``; they share one chi sample).
     """
 
     events: dict[str, np.ndarray]
     summary: dict[str, Any]
     config: Config
     per_detector: dict[str, "RunResult"] = field(default_factory=dict, repr=False)
+    per_channel: dict[str, "RunResult"] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return int(self.events["weight"].shape[0])
@@ -1206,6 +1209,9 @@ def generate(
         detector, each the same as a single-detector run with the same seed; the top-level
         events and summary are the first detector's, and ``summary["detectors"]`` lists all.
     """
+    if config.signal.channels is not None:
+        return _generate_channels(config, seed=seed, chunk_size=chunk_size, progress=progress, stream_to=stream_to,
+                                  overwrite=overwrite)
     t_start = time.perf_counter()
     setup = prepare(config)
     cfg = setup.config
@@ -1235,6 +1241,32 @@ def generate(
         for st in states:
             if st.spool is not None:
                 st.spool.close()
+
+
+def _generate_channels(config: Config, *, seed: int | None, chunk_size: int | None, progress: ProgressFn | None,
+                       stream_to: str | None, overwrite: bool) -> RunResult:
+    """A run with ``signal.channels``: one pass per signal channel with the same seed.
+
+    The production stream is keyed by the trial index only, so every pass generates the same
+    mesons, mediators and chi (the same chi sample); each channel then stops at its own rule.
+    The result holds ``per_channel`` (one RunResult per channel) and the first channel's events
+    and summary at the top level; files get one event set ``events_<channel>`` per channel.
+    """
+    from dataclasses import replace as _replace
+
+    if stream_to is not None:
+        raise CardError("signal.channels: --stream writes one event set; run the channels separately to stream")
+    _k0, _k1, seed_used = key_from_seed(seed if seed is not None else config.run.seed)
+    results: dict[str, RunResult] = {}
+    for ch in config.signal.channels or ():
+        cfg_c = _replace(config, signal=_replace(config.signal, channel=ch, channels=None))
+        results[ch] = generate(cfg_c, seed=seed_used, chunk_size=chunk_size, progress=progress)
+    first = next(iter(results.values()))
+    out = RunResult(events=first.events, summary=dict(first.summary), config=config,
+                    per_detector=first.per_detector, per_channel=results)
+    out.summary["signals"] = {ch: {k: v for k, v in r.summary.items() if k != "config"} for ch, r in results.items()}
+    out.summary["config"] = config.to_dict()
+    return out
 
 
 def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0: Any, k1: Any, seed_used: int,

@@ -90,3 +90,29 @@ def test_sigma_table_matches_direct_integration(module: str, m_chi: float, e_max
         table = np.exp(np.interp(np.log(e - e_th), lx, lsig))
         direct = np.array([float(mod.sigma(np.array([x]), m_chi, 0.1, 1.0, True, target)[0]) for x in e])
         np.testing.assert_allclose(table, direct, rtol=3e-3)
+
+
+def test_several_signal_channels_share_the_chi_sample(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """signal.channels: each channel equals its own run with the same seed, and a chi that
+    scatters in two channels has the same four-momentum in both."""
+    multi = _run('signal.channels=["nucleon", "electron"]', "run.events=400", seed=12)
+    assert set(multi.per_channel) == {"nucleon", "electron"}
+    single = _run("signal.channel=electron", "run.events=400", seed=12)
+    np.testing.assert_array_equal(multi.per_channel["electron"].events["weight"], single.events["weight"])
+    a, b = multi.per_channel["nucleon"].events, multi.per_channel["electron"].events
+    key_a = a["trial"] * 2 + a["chi_index"]
+    key_b = b["trial"] * 2 + b["chi_index"]
+    common, ia, ib = np.intersect1d(key_a, key_b, return_indices=True)
+    assert common.size > 0
+    np.testing.assert_array_equal(a["chi_E"][ia], b["chi_E"][ib])
+    np.testing.assert_array_equal(a["chi_px"][ia], b["chi_px"][ib])
+    bdgen.io.write(multi, str(tmp_path / "m.h5"))
+    ev, _ = bdgen.io.read(str(tmp_path / "m.h5"), detector="electron")
+    np.testing.assert_array_equal(ev["weight"], b["weight"])
+
+
+@pytest.mark.parametrize("value,fragment", [('["nucleon", "decay"]', "decay"), ('["muon"]', "unknown channel"),
+                                            ('["nucleon", "nucleon"]', "each once")])
+def test_bad_signal_channel_lists(value: str, fragment: str) -> None:
+    with pytest.raises(CardError, match=fragment):
+        bdgen.load_card(None, [f"signal.channels={value}"])

@@ -90,7 +90,10 @@ def metadata(result: "RunResult") -> dict[str, Any]:
 
 
 def event_sets(result: "RunResult") -> dict[str, dict[str, Any]]:
-    """Event sets to write: {"events": ...} for one detector, {"events_<name>": ...} for several."""
+    """Event sets to write: {"events": ...} for one detector, {"events_<name>": ...} for several
+    detectors or several signal channels (``signal.channels``)."""
+    if len(result.per_channel) > 1:
+        return {f"events_{name}": r.events for name, r in result.per_channel.items()}
     per = result.per_detector
     if len(per) > 1:
         return {f"events_{name}": r.events for name, r in per.items()}
@@ -131,7 +134,8 @@ def write_json(obj: Any, path: str | Path, *, overwrite: bool = False) -> Path:
 def read(path: str | Path, detector: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read a bdgen file back: (events as dict of numpy arrays, metadata dict).
 
-    ``detector`` selects the event set of one detector in a multi-detector file.
+    ``detector`` selects the event set of one detector in a multi-detector file, or of one
+    signal channel in a file of a ``signal.channels`` run.
     """
     fmt = output_format(path, "path")
     if fmt == "hepmc3":
