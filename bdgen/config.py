@@ -126,7 +126,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
                     "Delta -> N pi0), delta_gamma (Delta -> N gamma) or dis (deep-inelastic chi N -> chi X)"),
         "channels": ("list[str]", None, None,
                      "several signal channels in one run, sharing one chi sample (replaces channel)"),
-        "final_state": ("str", "ee", _one_of("ee", "mumu"), "lepton pair of signal.channel = decay"),
+        "final_state": ("str", "ee", _one_of("ee", "mumu", "hadrons"),
+                        "final state of signal.channel = decay: e+e-, mu+mu-, or hadrons (pi+ pi-, m_V < 1.1 GeV)"),
         "t_min": ("float", 0.0, _non_negative, "lowest recoil kinetic energy, GeV"),
         "t_max": ("float", 1e9, _positive, "highest recoil kinetic energy, GeV"),
         "efficiency": ("float", 1.0, _fraction, "detection efficiency multiplying every weight"),
@@ -381,6 +382,12 @@ def _cross_checks(cfg: Config) -> None:
         for c in sig.channels:  # every channel must be valid on its own
             _cross_checks(replace(cfg, signal=replace(sig, channel=c, channels=None)))
         return
+    if sig.channel == "decay" and sig.final_state == "hadrons":
+        if cfg.model.name == "inelastic":
+            raise CardError("signal.final_state = \"hadrons\": chi2 -> chi1 decays are generated to e+e- or mu+mu- only")
+        if cfg.model.m_v >= 1.1:
+            raise CardError(f"signal.final_state = \"hadrons\" with model.m_v = {cfg.model.m_v}: hadronic V decays "
+                            "are generated as pi+ pi- (R below 1.1 GeV); heavier V need hadronisation, not modelled")
     if cfg.model.name == "inelastic" and sig.channel != "decay":
         raise CardError(f"signal.channel = {fmt_value(sig.channel)}: for model.name = \"inelastic\" bdgen "
                         "generates the chi2 -> chi1 l+ l- decays in the detector; use signal.channel = \"decay\" "

@@ -695,6 +695,7 @@ def scatter(
 @jit
 def decay_visible(
     k0, k1, trial, vol, stream, hit, polarised, m_v, m_l, ctau_rest, br_vis, c_m_per_ns, out, out_target,
+    scalar_pair,
 ):  # type: ignore[no-untyped-def]
     """Visible decays V -> l+ l- inside the detector for V lines crossing it.
 
@@ -717,7 +718,10 @@ def decay_visible(
     ctau_rest : float
         c tau of the V in metres.
     br_vis : float
-        BR(V -> l+ l-).
+        BR(V -> l+ l-) (or BR(V -> hadrons), written as pi+ pi-).
+    scalar_pair : int
+        1 for a pair of spin-0 particles (pi+ pi-): sin^2 about the helicity axis instead of
+        the fermion distribution.
     out : ndarray, shape (m, N_SCAT_COLS)
         prob, T (l- kinetic energy), l- four-momentum (recoil columns), l+ four-momentum
         (chi_out columns), decay vertex and time.
@@ -761,7 +765,10 @@ def decay_visible(
             c = 2.0 * a - 1.0
             if polarised[h] == 0:
                 break
-            if b * 2.0 <= (1.0 + r) + (1.0 - r) * c * c:
+            if scalar_pair == 1:
+                if b <= 1.0 - c * c:
+                    break
+            elif b * 2.0 <= (1.0 + r) + (1.0 - r) * c * c:
                 break
         _a2, phi_u = uniform2(k0, k1, trial[h], stream[h], draw)
         draw += 1

@@ -205,7 +205,8 @@ def _targets(cfg: Config, detectors: list[Detector] | None = None) -> list[Targe
     bdnmc = cfg.compat.bdnmc
     q2_cut = 10.0 if bdnmc else math.inf
     if cfg.signal.channel == "decay":
-        lep = (C.PDG_ELECTRON, C.M_E) if cfg.signal.final_state == "ee" else (13, C.M_MU)
+        lep = {"ee": (C.PDG_ELECTRON, C.M_E), "mumu": (13, C.M_MU), "hadrons": (-211, C.M_PIPM)}[
+            cfg.signal.final_state]
         return [Target("lepton", lep[0], lep[1], FF.POINT, 1.0, math.inf)]
     if cfg.signal.channel == "coherent":
         from .materials import ELEMENTS
@@ -992,7 +993,7 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
     elif visible is not None:
         polarised = (tb["kind"][o_chan.astype(np.int64)] == KIND_MESON_GAMMA).astype(np.int64)
         decay_visible(k0, k1, o_trial, o_vol, stream, o_hit, polarised, ctx["m_v"], visible[0], visible[1],
-                      visible[2], C.C_M_PER_NS, sc, o_target)
+                      visible[2], C.C_M_PER_NS, sc, o_target, visible[3])
     else:
         t_lo, t_hi = ctx["t_window"]
         viol += scatter(
@@ -1310,10 +1311,16 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     elif cfg.signal.channel == "decay" and nc:
         from .physics.widths import total_width, width_to_fermions
 
+        from .physics.widths import r_ratio
+
         m_l = setup.targets[0].mass
         g_tot = total_width(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=cfg.compat.bdnmc)
-        br_vis = float(width_to_fermions(m.m_v, C.ALPHA * m.epsilon**2, m_l)) / g_tot if g_tot > 0 else 0.0
-        visible = (m_l, C.HBARC_GEV_M / g_tot, br_vis)
+        if cfg.signal.final_state == "hadrons":  # Gamma(V -> mu mu)|_(m_mu -> 0) x R, all pi+ pi- below 1.1 GeV
+            g_vis = float(width_to_fermions(m.m_v, C.ALPHA * m.epsilon**2, 0.0)) * r_ratio(m.m_v)
+        else:
+            g_vis = float(width_to_fermions(m.m_v, C.ALPHA * m.epsilon**2, m_l))
+        br_vis = g_vis / g_tot if g_tot > 0 else 0.0
+        visible = (m_l, C.HBARC_GEV_M / g_tot, br_vis, 1 if cfg.signal.final_state == "hadrons" else 0)
         if br_vis <= 0.0:
             notes.append(f"V -> {cfg.signal.final_state} is closed at m_V = {m.m_v} GeV")
             closed = True

@@ -37,7 +37,7 @@ def _run(hit, polarised, m_v, ctau, br=0.9):
     tgt = np.empty(n, dtype=np.int64)
     z = np.zeros(n, dtype=np.int64)
     decay_visible(k0, k1, np.arange(n, dtype=np.int64), z, z + STAGE_SCATTER, hit, z + polarised, m_v, C.M_E, ctau,
-                  br, C.C_M_PER_NS, out, tgt)
+                  br, C.C_M_PER_NS, out, tgt, 0)
     return out
 
 
@@ -98,3 +98,33 @@ def test_end_to_end_minos():
     u = np.c_[ev["chi_px"], ev["chi_py"], ev["chi_pz"]]
     cross = np.cross(d, u) / np.linalg.norm(u, axis=1)[:, None]
     assert np.max(np.linalg.norm(cross, axis=1)) < 1e-9 * np.max(np.linalg.norm(d, axis=1))
+
+
+def test_hadronic_decays_as_pion_pairs() -> None:
+    """final_state = "hadrons": BR = Gamma(V -> mu mu)|_(m_mu -> 0) R(m_V) / Gamma_V, pi+ pi- pairs on
+    shell that add up to the V; the same V lines as the mu mu run (same seed), so the signals
+    are in the ratio of the two widths exactly."""
+    from bdgen.physics.widths import r_ratio, width_to_fermions
+
+    base = ["signal.channel=decay", "model.m_v=0.5", "model.m_chi=0.3", "model.epsilon=1e-8",
+            'production.channels=["eta"]', "run.events=300"]
+    had = bdgen.generate(bdgen.load_card(None, [*base, "signal.final_state=hadrons"]), seed=2)
+    mumu = bdgen.generate(bdgen.load_card(None, [*base, "signal.final_state=mumu"]), seed=2)
+    ev = had.events
+    assert np.all(ev["recoil_pdg"] == -211)
+    for c in ("E", "px", "py", "pz"):
+        np.testing.assert_allclose(ev[f"recoil_{c}"] + ev[f"chi_out_{c}"], ev[f"chi_{c}"], rtol=1e-9, atol=1e-12)
+    m_pi = np.sqrt(ev["recoil_E"] ** 2 - ev["recoil_px"] ** 2 - ev["recoil_py"] ** 2 - ev["recoil_pz"] ** 2)
+    np.testing.assert_allclose(m_pi, C.M_PIPM, rtol=1e-6)
+    a = C.ALPHA * 1e-16
+    want = float(width_to_fermions(0.5, a, 0.0)) * r_ratio(0.5) / float(width_to_fermions(0.5, a, C.M_MU))
+    n = min(len(had), len(mumu))
+    np.testing.assert_allclose(had.events["weight"][:n] / mumu.events["weight"][:n] * (
+        had.summary["n_effective_trials"] / mumu.summary["n_effective_trials"]), want, rtol=1e-9)
+
+
+def test_hadrons_refused_above_1_1_gev() -> None:
+    from bdgen.errors import CardError
+
+    with pytest.raises(CardError, match="signal.final_state"):
+        bdgen.load_card(None, ["signal.channel=decay", "signal.final_state=hadrons", "model.m_v=1.5"])
