@@ -388,10 +388,10 @@ def _cross_checks(cfg: Config) -> None:
         if cfg.model.m_v >= 1.1:
             raise CardError(f"signal.final_state = \"hadrons\" with model.m_v = {cfg.model.m_v}: hadronic V decays "
                             "are generated as pi+ pi- (R below 1.1 GeV); heavier V need hadronisation, not modelled")
-    if cfg.model.name == "inelastic" and sig.channel != "decay":
-        raise CardError(f"signal.channel = {fmt_value(sig.channel)}: for model.name = \"inelastic\" bdgen "
-                        "generates the chi2 -> chi1 l+ l- decays in the detector; use signal.channel = \"decay\" "
-                        "(chi1 upscattering is not modelled)")
+    if cfg.model.name == "inelastic" and sig.channel not in ("decay", "electron", "nucleon", "coherent"):
+        raise CardError(f"signal.channel = {fmt_value(sig.channel)}: for model.name = \"inelastic\" the signals are "
+                        "\"decay\" (chi2 -> chi1 l+ l- in the detector) and chi1 <-> chi2 scattering on "
+                        "\"electron\", \"nucleon\" or \"coherent\" targets")
     if cfg.model.name == "baryonic" and sig.channel in ("decay", "pi0_inelastic", "delta_gamma", "dis"):
         why = {"decay": "visible decays are not modelled",
                "dis": "deep-inelastic scattering through the baryon current is not modelled"}.get(

@@ -42,7 +42,8 @@ from ._jit import jit
 from .geometry import intersect
 from .kinematics import boost, rotate_to_axis, two_body_momentum, unit_from_angles
 from .physics.form_factors import HELM, helm, sachs
-from .physics.scattering import sigma, structure_x, structure_x_nucleus
+from .physics.scattering import (sigma, sigma_inel, structure_x, structure_x_inel, structure_x_nucleus,
+                                 t_range_inel, target_w)
 from .production.sanford_wang import pick_cell
 from .production.spectra import LIST as MODEL_LIST
 
@@ -684,6 +685,114 @@ def scatter(
         row[8] = py - pr * ry
         row[9] = pz - pr * rz
         # vertex uniformly along the chord; time of flight from the production point
+        d = hit[h, 12] + u4 * length
+        row[10] = hit[h, 14] + d * px / p
+        row[11] = hit[h, 15] + d * py / p
+        row[12] = hit[h, 16] + d * pz / p
+        row[13] = hit[h, 17] + d / (c_m_per_ns * p / e)
+    return violations
+
+
+#: T points at which :func:`scatter_idm` evaluates X to bound it for rejection sampling.
+_IDM_BOUND_POINTS = 33
+
+
+@jit
+def scatter_idm(
+    k0, k1, trial, chi, vol, stream, hit, m1, m2, m_v, coupling, t_lo, t_hi,
+    tg_mass, tg_density, tg_ff, tg_mu, tg_q2cut, nodes, weights, c_m_per_ns, gev2_to_m2,
+    out, out_target, tg_z, tg_a, hbarc,
+):  # type: ignore[no-untyped-def]
+    """Inelastic dark matter in the detector: chi1 T -> chi2 T (chi index 0, upscattering) and
+    chi2 T -> chi1 T (index 1), with the cross-section of
+    :func:`bdgen.physics.scattering.dsigma_dt_inel`; otherwise as :func:`scatter` (same
+    arguments, columns and random streams; ``chi_out`` is the outgoing chi2 or chi1).
+
+    T is sampled uniformly in 1/D (the propagator) and accepted with X(T)/X_bound, the bound
+    being 1.3 x the largest X on :data:`_IDM_BOUND_POINTS` points of the window; values above it
+    are counted as violations (the tests require none).
+    """
+    nt = tg_mass.shape[0]
+    rates = np.zeros(nt)
+    violations = 0
+    for h in range(trial.shape[0]):
+        m_in = m1 if chi[h] == 0 else m2
+        m_out = m2 if chi[h] == 0 else m1
+        e = hit[h, 8]
+        px = hit[h, 9]
+        py = hit[h, 10]
+        pz = hit[h, 11]
+        length = hit[h, 13] - hit[h, 12]
+        total = 0.0
+        for i in range(nt):
+            if tg_density[vol[h], i] <= 0.0:
+                rates[i] = 0.0
+                continue
+            sg = sigma_inel(e, m_in, m_out, m_v, coupling, tg_mass[i], tg_ff[i], tg_mu[i], tg_q2cut[i],
+                            t_lo, t_hi, nodes, weights, tg_z[i], tg_a[i], hbarc)
+            rates[i] = tg_density[vol[h], i] * sg * gev2_to_m2
+            total += rates[i]
+        row = out[h]
+        row[0] = total * length
+        if total <= 0.0:
+            for q in range(1, N_SCAT_COLS):
+                row[q] = 0.0
+            out_target[h] = -1
+            continue
+        stage = stream[h]
+        draw = 0
+        a, b = uniform2(k0, k1, trial[h], stage, draw)
+        draw += 1
+        acc = 0.0
+        it = nt - 1
+        for i in range(nt):
+            acc += rates[i]
+            if a * total <= acc:
+                it = i
+                break
+        out_target[h] = it
+        mt = tg_mass[it]
+        t0, t1 = t_range_inel(e, m_in, m_out, mt)
+        lo = max(t_lo, t0)
+        hi = min(t_hi, t1)
+        xb = 0.0
+        for j in range(_IDM_BOUND_POINTS):
+            tj = lo + (hi - lo) * j / (_IDM_BOUND_POINTS - 1)
+            w1, w2 = target_w(tg_ff[it], 2.0 * mt * tj, mt, tg_mu[it], tg_q2cut[it], tg_z[it], tg_a[it], hbarc)
+            xb = max(xb, structure_x_inel(e, tj, m_in, m_out, mt, w1, w2))
+        xb *= 1.3
+        mv2 = m_v * m_v
+        y_hi = 1.0 / (mv2 + 2.0 * mt * lo)
+        y_lo = 1.0 / (mv2 + 2.0 * mt * hi)
+        while True:
+            u1, u2 = uniform2(k0, k1, trial[h], stage, draw)
+            draw += 1
+            y = y_lo + u1 * (y_hi - y_lo)
+            t = min(max((1.0 / y - mv2) / (2.0 * mt), lo), hi)
+            w1, w2 = target_w(tg_ff[it], 2.0 * mt * t, mt, tg_mu[it], tg_q2cut[it], tg_z[it], tg_a[it], hbarc)
+            x = structure_x_inel(e, t, m_in, m_out, mt, w1, w2)
+            if x > xb:
+                violations += 1
+            if u2 * xb < x:
+                break
+        p = math.sqrt(px * px + py * py + pz * pz)
+        pr = math.sqrt(t * t + 2.0 * mt * t)
+        pf2 = (e - t) ** 2 - m_out * m_out
+        cth = (p * p + pr * pr - pf2) / (2.0 * p * pr) if pr > 0.0 else 1.0
+        cth = min(1.0, max(-1.0, cth))
+        u3, u4 = uniform2(k0, k1, trial[h], stage, draw)
+        draw += 1
+        rx, ry, rz = unit_from_angles(cth, TWO_PI * u3)
+        rx, ry, rz = rotate_to_axis(rx, ry, rz, px / p, py / p, pz / p)
+        row[1] = t
+        row[2] = mt + t
+        row[3] = pr * rx
+        row[4] = pr * ry
+        row[5] = pr * rz
+        row[6] = e - t
+        row[7] = px - pr * rx
+        row[8] = py - pr * ry
+        row[9] = pz - pr * rz
         d = hit[h, 12] + u4 * length
         row[10] = hit[h, 14] + d * px / p
         row[11] = hit[h, 15] + d * py / p

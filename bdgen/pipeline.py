@@ -990,6 +990,16 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
         sc, o_target, xc = _decay_chi2(ctx, o_trial, o_chi, stream, o_hit)
     elif ctx.get("inelastic") is not None:
         sc, o_target, xc = _scatter_inelastic(ctx, o_trial, o_vol, stream, o_hit)
+    elif ctx.get("idm_scatter") is not None:
+        from .kernels import scatter_idm
+
+        t_lo, t_hi = ctx["t_window"]
+        m1, m2 = ctx["idm_scatter"]
+        viol += scatter_idm(
+            k0, k1, o_trial, chi64, o_vol, stream, o_hit, m1, m2, ctx["m_v"], ctx["coupling"], t_lo, t_hi,
+            tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"], tb["tg_q2cut"], GL_NODES, GL_WEIGHTS,
+            C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"],
+        )
     elif visible is not None:
         polarised = (tb["kind"][o_chan.astype(np.int64)] == KIND_MESON_GAMMA).astype(np.int64)
         decay_visible(k0, k1, o_trial, o_vol, stream, o_hit, polarised, ctx["m_v"], visible[0], visible[1],
@@ -1327,7 +1337,9 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
     ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
-           "t_window": setup.t_window, "visible": visible, "inelastic": None, "idm": idm}
+           "t_window": setup.t_window, "visible": visible, "inelastic": None, "idm": idm,
+           "idm_scatter": (m.m_chi, m.m_chi + m.delta) if (m.name == "inelastic" and cfg.signal.channel
+                                                           in ("electron", "nucleon", "coherent")) else None}
     if cfg.signal.channel in INELASTIC and nc:
         module, final = INELASTIC[cfg.signal.channel]
         ctx["inelastic"] = {"module": module, "final": final, "channel": cfg.signal.channel,

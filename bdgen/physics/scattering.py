@@ -168,3 +168,110 @@ def recoil_cos_theta(e, t, m_chi, m_target):  # type: ignore[no-untyped-def]
     """
     p = math.sqrt(e * e - m_chi * m_chi)
     return min(1.0, math.sqrt(t / (t + 2.0 * m_target)) * (e + m_target) / p)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inelastic dark matter: chi_in T -> chi_out T with m_in != m_out (chi1 <-> chi2)
+# ---------------------------------------------------------------------------------------------
+
+
+@jit
+def t_range_inel(e, m_in, m_out, m_target):  # type: ignore[no-untyped-def]
+    """Recoil kinetic-energy range [T_min, T_max] (GeV) of chi_in(E) T -> chi_out T on a target
+    at rest; (0, -1) below threshold.
+
+    From the c.m. momenta p_i, p_f and energies E_i, E_f at s = m_in^2 + M^2 + 2 M E:
+    t_(+-) = m_in^2 + m_out^2 - 2 (E_i E_f -+ p_i p_f) and T = -t/(2M) (PDG RPP 2024,
+    "Kinematics", eq. (49.33)).
+    """
+    s = m_in * m_in + m_target * m_target + 2.0 * m_target * e
+    rs = math.sqrt(s)
+    if rs <= m_out + m_target or e <= m_in:
+        return 0.0, -1.0
+    li = (s - (m_in + m_target) ** 2) * (s - (m_in - m_target) ** 2)
+    lf = (s - (m_out + m_target) ** 2) * (s - (m_out - m_target) ** 2)
+    pi = math.sqrt(max(li, 0.0)) / (2.0 * rs)
+    pf = math.sqrt(max(lf, 0.0)) / (2.0 * rs)
+    ei = (s + m_in * m_in - m_target * m_target) / (2.0 * rs)
+    ef = (s + m_out * m_out - m_target * m_target) / (2.0 * rs)
+    t_hi = m_in * m_in + m_out * m_out - 2.0 * (ei * ef - pi * pf)
+    t_lo = m_in * m_in + m_out * m_out - 2.0 * (ei * ef + pi * pf)
+    return max(-t_hi / (2.0 * m_target), 0.0), -t_lo / (2.0 * m_target)
+
+
+@jit
+def structure_x_inel(e, t, m_in, m_out, m_target, w1, w2):  # type: ignore[no-untyped-def]
+    """X(E, T) (GeV^2) of a Dirac-like chi_in -> chi_out vector transition (off-diagonal coupling of
+    pseudo-Dirac states), normalised as :func:`structure_x` (which it equals for m_in = m_out):
+
+        X = W2 2[2 (k'.P~)(k.P~) - P~^2 (k.k' - m_in m_out)]/M^2
+            + W1 2[k.k' - 3 m_in m_out + 2 (k.k' - m_out^2)(m_in^2 - k.k')/q^2],
+
+    the contraction of Tr[(k' + m_out) g^mu (k + m_in) g^nu]/2 with the target tensor
+    W1 (-g + q q/q^2) + (W2/M^2) P~ P~, P~ = P + q/2, q^2 = -2 M T, k.k' = (m_in^2 + m_out^2 + 2 M T)/2
+    [derived; the q q terms of the chi tensor drop because the target current is conserved].
+    """
+    q2 = -2.0 * m_target * t
+    kk = 0.5 * (m_in * m_in + m_out * m_out) + m_target * t
+    k_p = m_target * e + 0.5 * (m_in * m_in - kk)
+    kp_p = m_target * (e - t) + 0.5 * (kk - m_out * m_out)
+    pp = m_target * m_target + 0.5 * m_target * t
+    a = 2.0 * (2.0 * kp_p * k_p - pp * (kk - m_in * m_out)) / (m_target * m_target)
+    if q2 < 0.0:
+        b = 2.0 * (kk - 3.0 * m_in * m_out + 2.0 * (kk - m_out * m_out) * (m_in * m_in - kk) / q2)
+    else:
+        b = 0.0
+    return w2 * a + w1 * b
+
+
+@jit
+def target_w(ff_model, q2, m_target, mu, q2_cut, z_nuc, a_nuc, hbarc):  # type: ignore[no-untyped-def]
+    """(W1, W2) of a target at Q^2 = q2: nucleons and the electron from the Sachs form factors
+    (module docstring), nuclei (HELM) W1 = 0, W2 = (Z F(q))^2."""
+    if ff_model == HELM:
+        zf = z_nuc * helm(math.sqrt(q2), a_nuc, hbarc)
+        return 0.0, zf * zf
+    ge, gm = sachs(ff_model, q2, m_target, mu, q2_cut)
+    tau = q2 / (4.0 * m_target * m_target)
+    return tau * gm * gm, (ge * ge + tau * gm * gm) / (1.0 + tau)
+
+
+@jit
+def dsigma_dt_inel(e, t, m_in, m_out, m_v, coupling, m_target, ff_model, mu, q2_cut, z_nuc=0.0, a_nuc=0.0,
+                   hbarc=HBARC_GEV_FM):  # type: ignore[no-untyped-def]
+    """dsigma/dT (GeV^-3) of chi_in T -> chi_out T: 2 pi coupling M X/(p^2 D^2) as the elastic
+    formula, with :func:`structure_x_inel` and p the incoming momentum; zero outside
+    [T_min, T_max]."""
+    lo, hi = t_range_inel(e, m_in, m_out, m_target)
+    if t < lo or t > hi:
+        return 0.0
+    q2 = 2.0 * m_target * t
+    w1, w2 = target_w(ff_model, q2, m_target, mu, q2_cut, z_nuc, a_nuc, hbarc)
+    x = structure_x_inel(e, t, m_in, m_out, m_target, w1, w2)
+    d = m_v * m_v + q2
+    p2 = e * e - m_in * m_in
+    return 2.0 * math.pi * coupling * m_target * x / (p2 * d * d)
+
+
+@jit
+def sigma_inel(e, m_in, m_out, m_v, coupling, m_target, ff_model, mu, q2_cut, t_lo, t_hi, nodes, weights,
+               z_nuc=0.0, a_nuc=0.0, hbarc=HBARC_GEV_FM):  # type: ignore[no-untyped-def]
+    """Cross-section (GeV^-2) of chi_in T -> chi_out T with t_lo <= T <= t_hi, by the quadrature
+    of :func:`sigma` over the window clipped to [T_min, T_max]."""
+    t0, t1 = t_range_inel(e, m_in, m_out, m_target)
+    lo = max(t_lo, t0)
+    hi = min(t_hi, t1)
+    if hi <= lo:
+        return 0.0
+    mv2 = m_v * m_v
+    x0 = math.log(mv2 + 2.0 * m_target * lo)
+    x1 = math.log(mv2 + 2.0 * m_target * hi)
+    half = 0.5 * (x1 - x0)
+    mid = 0.5 * (x1 + x0)
+    acc = 0.0
+    for k in range(nodes.shape[0]):
+        d = math.exp(mid + half * nodes[k])
+        t = min(max((d - mv2) / (2.0 * m_target), lo), hi)
+        acc += weights[k] * dsigma_dt_inel(e, t, m_in, m_out, m_v, coupling, m_target, ff_model, mu, q2_cut,
+                                           z_nuc, a_nuc, hbarc) * d
+    return acc * half / (2.0 * m_target)

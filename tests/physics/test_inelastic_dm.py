@@ -169,9 +169,88 @@ def test_importance_sampling_unbiased_for_unequal_masses() -> None:
 @pytest.mark.parametrize("sets,field", [
     (["model.name=inelastic", "model.dm=dirac", "signal.channel=decay"], "model.delta"),
     (["model.name=inelastic", "model.delta=0.01", "signal.channel=decay"], "model.dm"),
-    (["model.name=inelastic", "model.dm=dirac", "model.delta=0.01"], "signal.channel"),
+    (["model.name=inelastic", "model.dm=dirac", "model.delta=0.01", "signal.channel=dis"], "signal.channel"),
     (["model.delta=0.01"], "model.delta"),
 ])
 def test_bad_cards(sets: list[str], field: str) -> None:
     with pytest.raises(CardError, match=field.replace(".", r"\.")):
         bdgen.load_card(None, sets)
+
+
+# --- chi1 <-> chi2 scattering in the detector ---------------------------------------------------
+
+
+def _contraction(e: float, t: float, m_in: float, m_out: float, big_m: float, w1: float, w2: float) -> float:
+    """L_{mu nu} W^{mu nu} from explicit four-vectors (target at rest, chi along z)."""
+    p_in = math.sqrt(e * e - m_in * m_in)
+    e_out = e - t
+    p_out = math.sqrt(e_out * e_out - m_out * m_out)
+    pr = math.sqrt(t * t + 2 * big_m * t)
+    cth = (p_in**2 + p_out**2 - pr**2) / (2 * p_in * p_out)
+    sth = math.sqrt(max(1 - cth * cth, 0.0))
+    k = np.array([e, 0.0, 0.0, p_in])
+    kp = np.array([e_out, p_out * sth, 0.0, p_out * cth])
+    pvec = np.array([big_m, 0.0, 0.0, 0.0])
+    q = k - kp
+    dot = lambda a, b: a @ G @ b  # noqa: E731
+    lup = 2 * (np.outer(kp, k) + np.outer(k, kp) - G * (dot(k, kp) - m_in * m_out))
+    q2 = dot(q, q)
+    ql, pl = G @ q, G @ pvec
+    pt = pl - (dot(pvec, q) / q2) * ql
+    wlow = w1 * (-G + np.outer(ql, ql) / q2) + (w2 / big_m**2) * np.outer(pt, pt)
+    return float(np.sum(lup * wlow))
+
+
+@pytest.mark.parametrize("e,t,m_in,m_out,big_m", [(2.0, 0.05, 0.05, 0.06, C.M_P), (3.0, 0.3, 0.06, 0.05, C.M_P),
+                                                  (5.0, 0.2, 0.05, 0.07, C.M_E), (1.5, 0.02, 0.1, 0.1, C.M_P)])
+def test_inelastic_structure_by_explicit_contraction(e: float, t: float, m_in: float, m_out: float,
+                                                     big_m: float) -> None:
+    from bdgen.physics.scattering import structure_x_inel
+
+    w1, w2 = 0.7, 1.3
+    assert structure_x_inel(e, t, m_in, m_out, big_m, w1, w2) == approx(
+        _contraction(e, t, m_in, m_out, big_m, w1, w2), rel=1e-9)
+
+
+def test_inelastic_reduces_to_elastic() -> None:
+    from bdgen.physics import form_factors as FF
+    from bdgen.physics.scattering import dsigma_dt, dsigma_dt_inel
+
+    for e, t in ((1.0, 0.01), (3.0, 0.4)):
+        el = dsigma_dt(e, t, 0.05, 0.15, 1e-8, C.M_P, True, FF.BBA03_P, C.MU_P, math.inf)
+        inel = dsigma_dt_inel(e, t, 0.05, 0.05, 0.15, 1e-8, C.M_P, FF.BBA03_P, C.MU_P, math.inf)
+        assert inel == approx(el, rel=1e-10)
+
+
+def test_upscattering_threshold_and_quadrature() -> None:
+    from bdgen.physics import form_factors as FF
+    from bdgen.physics.scattering import GL_NODES, GL_WEIGHTS, dsigma_dt_inel, sigma_inel, t_range_inel
+
+    m1, m2, m_e = 0.05, 0.06, C.M_E
+    e_th = ((m2 + m_e) ** 2 - m1 * m1 - m_e * m_e) / (2 * m_e)
+    args = (0.15, 1e-8, m_e, FF.POINT, 1.0, math.inf)
+    assert sigma_inel(0.999 * e_th, m1, m2, *args, 0.0, 1e9, GL_NODES, GL_WEIGHTS) == 0.0
+    e = 3.0 * e_th
+    lo, hi = t_range_inel(e, m1, m2, m_e)
+    assert 0.0 < lo < hi
+    got = sigma_inel(e, m1, m2, *args, 0.0, 1e9, GL_NODES, GL_WEIGHTS)
+    q = integrate.quad(lambda t: dsigma_dt_inel(e, t, m1, m2, *args), lo, hi, epsabs=0.0, epsrel=1e-10,
+                       limit=200)[0]
+    assert got == approx(q, rel=1e-7)
+
+
+def test_upscattering_run() -> None:
+    card = [*_CARD[:-2], "signal.channel=nucleon", "signal.t_min=0.02", 'production.channels=["eta"]',
+            "run.events=300", "model.epsilon=1e-3"]
+    r = bdgen.generate(bdgen.load_card(None, card), seed=6)
+    ev = r.events
+    assert len(r) == 300 and not any("exceeded" in n for n in r.summary["notes"])
+    m_t = np.where(ev["recoil_pdg"] == C.PDG_PROTON, C.M_P, C.M_N)
+    for c in ("E", "px", "py", "pz"):
+        np.testing.assert_allclose(ev[f"chi_{c}"] + (m_t if c == "E" else 0.0), ev[f"chi_out_{c}"] + ev[f"recoil_{c}"],
+                                   rtol=1e-9, atol=1e-12)
+    m_out = np.sqrt(ev["chi_out_E"] ** 2 - ev["chi_out_px"] ** 2 - ev["chi_out_py"] ** 2 - ev["chi_out_pz"] ** 2)
+    up = ev["chi_pdg"] == C.PDG_CHI_DIRAC
+    assert np.any(up)
+    np.testing.assert_allclose(m_out[up], 0.06, rtol=1e-6)
+    np.testing.assert_allclose(m_out[~up], 0.05, rtol=1e-6)
