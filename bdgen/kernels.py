@@ -38,6 +38,7 @@ import math
 
 import numpy as np
 
+from . import constants as C
 from ._jit import jit
 from .geometry import intersect
 from .kinematics import boost, rotate_to_axis, two_body_momentum, unit_from_angles
@@ -46,6 +47,9 @@ from .physics.scattering import (sigma, sigma_inel, structure_x, structure_x_ine
                                  t_range_inel, target_w)
 from .production.sanford_wang import pick_cell
 from .production.spectra import LIST as MODEL_LIST
+
+#: Charged-pion mass (GeV), for the longitudinal V* of radiative pi- capture.
+_M_PIPM = C.M_PIPM
 
 #: Spectrum-model code of a parent at rest (radiative pi- capture): no momentum is sampled.
 MODEL_AT_REST = -1
@@ -347,8 +351,9 @@ def produce(
         Width of the arctan map; a fixed V* mass^2 when > 0.
     decay_mode : ndarray of int64, shape (nc,)
         chi angular distribution in the V* frame (:func:`_angular_ab`): 0 isotropic, 1 scalar
-        (sin^2), 2 Dirac, from a transverse V*; 3 scalar, 4 Dirac, from the E1 capture
-        amplitude (longitudinal fraction x/(2 + x), x = s/E_V*^2 in the parent frame).
+        (sin^2), 2 Dirac, from a transverse V*; 3 scalar, 4 Dirac, from the capture amplitude
+        (longitudinal fraction x/(2 + x), x = kappa^2 s/E_V*^2 in the parent frame, kappa of
+        :func:`bdgen.physics.meson_decays.capture_kappa`).
     m_chi, m_chi2 : float
         Masses of the two dark daughters of the V* (equal for chi chibar; chi1 and chi2 for
         inelastic dark matter, recorded as chi index 0 and 1).
@@ -473,8 +478,9 @@ def produce(
             bfy = m_py / m_e
             bfz = m_pz / m_e
             mode = decay_mode[c]
-            if mode >= 3:
-                xl = s / (vfe * vfe)
+            if mode >= 3:  # pi- capture: Kroll-Ruderman plus pion pole (meson_decays.capture)
+                kap = vfe * (2.0 * _M_PIPM - vfe) / (2.0 * _M_PIPM * vfe - s)
+                xl = kap * kap * s / (vfe * vfe)
                 fl = xl / (2.0 + xl)
         else:
             # an unpolarised V* (isotropic decay): F is the lab
@@ -701,7 +707,7 @@ _IDM_BOUND_POINTS = 33
 def scatter_idm(
     k0, k1, trial, chi, vol, stream, hit, m1, m2, m_v, coupling, t_lo, t_hi,
     tg_mass, tg_density, tg_ff, tg_mu, tg_q2cut, nodes, weights, c_m_per_ns, gev2_to_m2,
-    out, out_target, tg_z, tg_a, hbarc,
+    out, out_target, tg_z, tg_a, hbarc, ctau2,
 ):  # type: ignore[no-untyped-def]
     """Inelastic dark matter in the detector: chi1 T -> chi2 T (chi index 0, upscattering) and
     chi2 T -> chi1 T (index 1), with the cross-section of
@@ -711,6 +717,11 @@ def scatter_idm(
     T is sampled uniformly in 1/D (the propagator) and accepted with X(T)/X_bound, the bound
     being 1.3 x the largest X on :data:`_IDM_BOUND_POINTS` points of the window; values above it
     are counted as violations (the tests require none).
+
+    A chi2 (rest-frame decay length ``ctau2``, m) must survive to its interaction point: its
+    probability is n sigma L_eff with L_eff = lambda (exp(-t_in/lambda) - exp(-t_out/lambda)),
+    lambda = (p/m2) ctau2, and the vertex follows the truncated exponential (chi1 is stable:
+    L_eff = t_out - t_in, uniform vertex).
     """
     nt = tg_mass.shape[0]
     rates = np.zeros(nt)
@@ -733,9 +744,18 @@ def scatter_idm(
             rates[i] = tg_density[vol[h], i] * sg * gev2_to_m2
             total += rates[i]
         row = out[h]
-        row[0] = total * length
-        if total <= 0.0:
-            for q in range(1, N_SCAT_COLS):
+        p = math.sqrt(px * px + py * py + pz * pz)
+        lam = p / m2 * ctau2 if chi[h] == 1 else math.inf
+        if lam < 1e300:
+            a_in = math.exp(-hit[h, 12] / lam)
+            a_out = math.exp(-hit[h, 13] / lam)
+            l_eff = lam * (a_in - a_out)
+        else:
+            a_in = a_out = 1.0
+            l_eff = length
+        row[0] = total * l_eff
+        if total <= 0.0 or l_eff <= 0.0:
+            for q in range(N_SCAT_COLS):
                 row[q] = 0.0
             out_target[h] = -1
             continue
@@ -775,7 +795,6 @@ def scatter_idm(
                 violations += 1
             if u2 * xb < x:
                 break
-        p = math.sqrt(px * px + py * py + pz * pz)
         pr = math.sqrt(t * t + 2.0 * mt * t)
         pf2 = (e - t) ** 2 - m_out * m_out
         cth = (p * p + pr * pr - pf2) / (2.0 * p * pr) if pr > 0.0 else 1.0
@@ -793,7 +812,10 @@ def scatter_idm(
         row[7] = px - pr * rx
         row[8] = py - pr * ry
         row[9] = pz - pr * rz
-        d = hit[h, 12] + u4 * length
+        if lam < 1e300 and a_in > a_out:
+            d = -lam * math.log(a_in - u4 * (a_in - a_out))
+        else:
+            d = hit[h, 12] + u4 * length
         row[10] = hit[h, 14] + d * px / p
         row[11] = hit[h, 15] + d * py / p
         row[12] = hit[h, 16] + d * pz / p
@@ -821,7 +843,9 @@ def decay_visible(
     hit : ndarray, shape (m, N_HIT_COLS)
         Rows from :func:`produce` with ``visible = 1`` (the V in the chi columns).
     polarised : ndarray of int64, shape (m,)
-        1 for a transversely polarised V (meson decays).
+        1 for a transversely polarised V (meson decays), 2 for the V of radiative pi- capture
+        (transverse plus the longitudinal fraction of :func:`bdgen.physics.meson_decays.capture`),
+        0 for an unpolarised V (isotropic decay).
     m_v, m_l : float
         V and lepton masses (GeV).
     ctau_rest : float
@@ -868,16 +892,20 @@ def decay_visible(
         ve, vx, vy, vz = boost(e, px, py, pz, -bfx, -bfy, -bfz)
         vn = math.sqrt(vx * vx + vy * vy + vz * vz)
         nx, ny, nz = (vx / vn, vy / vn, vz / vn) if vn > 0 else (0.0, 0.0, 1.0)
+        fl = 0.0
+        if polarised[h] == 2:
+            kap = ve * (2.0 * _M_PIPM - ve) / (2.0 * _M_PIPM * ve - m_v * m_v)
+            xl = kap * kap * m_v * m_v / (ve * ve)
+            fl = xl / (2.0 + xl)
+        aa, bb = _angular_ab(3 if scalar_pair == 1 else 4, r, fl)
+        top = max(aa, aa + bb)
         while True:
             a, b = uniform2(k0, k1, trial[h], stream[h], draw)
             draw += 1
             c = 2.0 * a - 1.0
             if polarised[h] == 0:
                 break
-            if scalar_pair == 1:
-                if b <= 1.0 - c * c:
-                    break
-            elif b * 2.0 <= (1.0 + r) + (1.0 - r) * c * c:
+            if b * top <= aa + bb * c * c:
                 break
         _a2, phi_u = uniform2(k0, k1, trial[h], stream[h], draw)
         draw += 1

@@ -674,6 +674,7 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "env_cdf": np.array([e.cdf for e in envs]),
         "m_parent": np.array([c.mass for c in open_ch]),
         "m_recoil": np.array([c.m_recoil for c in open_ch]),
+        "capture": np.array([1 if c.process == "capture" else 0 for c in open_ch], dtype=np.int64),
         "m_chi2": Couplings.from_config(cfg).m_chi2,
         "p_parent": np.array([setup.beam.proton_momentum for _ in open_ch]),
         "s_u": s_u,
@@ -987,21 +988,24 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
     stream = STAGE_SCATTER + 2 * local + chi64
     xc = np.empty((n_hits, 0))
     if ctx.get("idm") is not None:
-        sc, o_target, xc = _decay_chi2(ctx, o_trial, o_chi, stream, o_hit)
+        sc, o_target, xc, v_idm = _decay_chi2(ctx, o_trial, o_chi, stream, o_hit)
+        viol += v_idm
     elif ctx.get("inelastic") is not None:
         sc, o_target, xc = _scatter_inelastic(ctx, o_trial, o_vol, stream, o_hit)
     elif ctx.get("idm_scatter") is not None:
         from .kernels import scatter_idm
 
         t_lo, t_hi = ctx["t_window"]
-        m1, m2 = ctx["idm_scatter"]
+        m1, m2, ctau2 = ctx["idm_scatter"]
         viol += scatter_idm(
             k0, k1, o_trial, chi64, o_vol, stream, o_hit, m1, m2, ctx["m_v"], ctx["coupling"], t_lo, t_hi,
             tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"], tb["tg_q2cut"], GL_NODES, GL_WEIGHTS,
-            C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"],
+            C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"], ctau2,
         )
     elif visible is not None:
-        polarised = (tb["kind"][o_chan.astype(np.int64)] == KIND_MESON_GAMMA).astype(np.int64)
+        chan64 = o_chan.astype(np.int64)
+        polarised = (tb["kind"][chan64] == KIND_MESON_GAMMA).astype(np.int64)
+        polarised[tb["capture"][chan64] == 1] = 2  # pi- capture: transverse and longitudinal
         decay_visible(k0, k1, o_trial, o_vol, stream, o_hit, polarised, ctx["m_v"], visible[0], visible[1],
                       visible[2], C.C_M_PER_NS, sc, o_target, visible[3])
     else:
@@ -1016,7 +1020,7 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
 
 
 def _decay_chi2(ctx: dict[str, Any], o_trial: np.ndarray, o_chi: np.ndarray, stream: np.ndarray,
-                o_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                o_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """chi2 -> chi1 l- l+ decays inside the detector (inelastic dark matter).
 
     For each chi2 line (chi index 1) crossing a volume between t_in and t_out from its
@@ -1037,7 +1041,7 @@ def _decay_chi2(ctx: dict[str, Any], o_trial: np.ndarray, o_chi: np.ndarray, str
     xc = np.zeros((n, 4))
     sel = np.flatnonzero(o_chi == 1)
     if not sel.size:
-        return sc, o_target, xc
+        return sc, o_target, xc, 0
     h = o_hit[sel]
     e = h[:, 8]
     p3 = h[:, 9:12]
@@ -1050,8 +1054,9 @@ def _decay_chi2(ctx: dict[str, Any], o_trial: np.ndarray, o_chi: np.ndarray, str
     span = a_in - a_out
     dist = np.where(span > 0, -lam * np.log(np.maximum(a_in - u[:, 0] * span, 1e-300)), 0.5 * (h[:, 12] + h[:, 13]))
     fs = EventStreams(ctx["k0"], ctx["k1"], o_trial[sel], stream[sel] + _STAGE_FINAL_OFFSET)
-    chi1, lm, lp = sample_decay(h[:, 8:12], d["m1"], d["m2"], d["m_v"], d["gamma_v"], d["m_l"], fs,
-                                np.arange(sel.size))
+    chi1, lm, lp, viol = sample_decay(h[:, 8:12], d["m1"], d["m2"], d["m_v"], d["gamma_v"], d["m_l"], fs,
+                                      np.arange(sel.size))
+
     sc[sel, 0] = d["br"] * span
     sc[sel, 1] = lm[:, 0] - d["m_l"]
     sc[sel, 2:6] = lm
@@ -1060,7 +1065,7 @@ def _decay_chi2(ctx: dict[str, Any], o_trial: np.ndarray, o_chi: np.ndarray, str
         sc[sel, 10 + j] = h[:, 14 + j] + dist * p3[:, j] / p
     sc[sel, 13] = h[:, 17] + dist / (C.C_M_PER_NS * p / e)
     xc[sel] = chi1
-    return sc, o_target, xc
+    return sc, o_target, xc, viol
 
 
 def _inelastic_sigma_table(module: str, m_chi: float, m_v: float, dirac: bool, target: str, e_max: float
@@ -1338,8 +1343,10 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
     ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
            "t_window": setup.t_window, "visible": visible, "inelastic": None, "idm": idm,
-           "idm_scatter": (m.m_chi, m.m_chi + m.delta) if (m.name == "inelastic" and cfg.signal.channel
-                                                           in ("electron", "nucleon", "coherent")) else None}
+           "idm_scatter": None}
+    if m.name == "inelastic" and cfg.signal.channel in ("electron", "nucleon", "coherent"):
+        g_chi2 = Couplings.from_config(cfg).chi2_decay()[0]
+        ctx["idm_scatter"] = (m.m_chi, m.m_chi + m.delta, C.HBARC_GEV_M / g_chi2 if g_chi2 > 0 else math.inf)
     if cfg.signal.channel in INELASTIC and nc:
         module, final = INELASTIC[cfg.signal.channel]
         ctx["inelastic"] = {"module": module, "final": final, "channel": cfg.signal.channel,

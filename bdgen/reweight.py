@@ -3,9 +3,10 @@
 Every event's weight is POT x efficiency x Y_c x dBR_c x P / (N q_c) (see :mod:`bdgen.pipeline`):
 the sampling probabilities q_c and the kinematics do not change, so new couplings only change
 
-- the production density at the event's own V* mass^2 s: for pi0/eta the three-body dBR/ds(s)
-  (which also moves the Breit-Wigner through Gamma_V), for rho/omega/phi the mixing BR, for
-  bremsstrahlung eps^2 x BR(V -> chi chi);
+- the production density at the event's own V* mass^2 s: for pi0/eta/eta' the three-body dBR/ds(s)
+  (which also moves the Breit-Wigner through Gamma_V), likewise for eta' -> rho V*, omega V* and
+  pi- capture (their own dBR/ds), for rho/omega/phi the mixing BR, for bremsstrahlung and
+  q qbar -> V eps^2 x BR(V -> chi chi);
 - the scattering probability, proportional to eps^2 alpha_D (sigma has no other dependence).
 
 So w' = w x [production(new)/production(old)] x (eps'^2 alpha_D')/(eps^2 alpha_D), event by event,
@@ -20,23 +21,37 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, apply_overrides, config_from_dict
+from .config import PRODUCTION_CHANNELS, Config, apply_overrides, config_from_dict
 from .errors import CardError
-from .physics.meson_decays import br_vector_mixing, three_body
+from .physics.meson_decays import br_eta_prime_bdnmc, br_vector_mixing, capture, eta_prime_vector, three_body
 from .physics.widths import br_to_chi
 
 #: Keys that ``bdgen reweight --set`` may change.
 REWEIGHTABLE = ("model.epsilon", "model.alpha_d")
-_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem")
+#: Channel codes of the output (the order of the production channels).
+_CHANNELS = PRODUCTION_CHANNELS
 
 
 def production_factor(channel: str, s: np.ndarray, old: Config, new: Config) -> np.ndarray:
     """Ratio new/old of the production density for events of ``channel`` at V* mass^2 ``s``."""
     mo, mn = old.model, new.model
     bdnmc = old.compat.bdnmc
-    if channel in ("pi0", "eta"):
-        to = three_body(channel, mo.m_v, mo.m_chi, mo.epsilon, mo.alpha_d, mo.dirac, bdnmc=bdnmc)
-        tn = three_body(channel, mn.m_v, mn.m_chi, mn.epsilon, mn.alpha_d, mn.dirac, bdnmc=bdnmc)
+    if channel == "eta_prime" and bdnmc:  # BdNMC's on-shell formula (bdgen.pipeline._channel)
+        ro = br_eta_prime_bdnmc(mo.m_v, mo.epsilon) * br_to_chi(mo.m_v, mo.m_chi, mo.epsilon, mo.alpha_d, mo.dirac,
+                                                                 bdnmc=True)
+        rn = br_eta_prime_bdnmc(mn.m_v, mn.epsilon) * br_to_chi(mn.m_v, mn.m_chi, mn.epsilon, mn.alpha_d, mn.dirac,
+                                                                 bdnmc=True)
+        return np.full(s.shape, rn / ro if ro > 0 else 0.0)
+    if channel in ("pi0", "eta", "eta_prime", "eta_prime_rho", "eta_prime_omega", "pi_capture"):
+        def build(m: Any) -> Any:
+            if channel == "pi_capture":  # R_gamma cancels in the ratio
+                return capture(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, 1.0, bdnmc=bdnmc)
+            if channel.startswith("eta_prime_"):
+                return eta_prime_vector(channel.removeprefix("eta_prime_"), m.m_v, m.m_chi, m.epsilon, m.alpha_d,
+                                        m.dirac)
+            return three_body(channel, m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc)
+
+        to, tn = build(mo), build(mn)
         from .physics.meson_decays import bdnmc_uses_on_shell
 
         if bdnmc and bdnmc_uses_on_shell(to):
@@ -48,11 +63,12 @@ def production_factor(channel: str, s: np.ndarray, old: Config, new: Config) -> 
         bo = br_vector_mixing(channel, mo.m_v, mo.m_chi, mo.epsilon, mo.alpha_d, mo.dirac, bdnmc=bdnmc)
         bn = br_vector_mixing(channel, mn.m_v, mn.m_chi, mn.epsilon, mn.alpha_d, mn.dirac, bdnmc=bdnmc)
         return np.full(s.shape, bn / bo if bo > 0 else 0.0)
-    # bremsstrahlung: V per POT ~ eps^2, times BR(V -> chi chi) (BdNMC omits the BR)
+    # bremsstrahlung and q qbar -> V: V per POT ~ eps^2, times BR(V -> chi chi) (BdNMC omits the BR
+    # for bremsstrahlung; for drell_yan bdgen always includes it)
     ratio = (mn.epsilon / mo.epsilon) ** 2
-    if not bdnmc:
-        ratio *= br_to_chi(mn.m_v, mn.m_chi, mn.epsilon, mn.alpha_d, mn.dirac) / br_to_chi(
-            mo.m_v, mo.m_chi, mo.epsilon, mo.alpha_d, mo.dirac)
+    if not bdnmc or channel == "drell_yan":
+        ratio *= br_to_chi(mn.m_v, mn.m_chi, mn.epsilon, mn.alpha_d, mn.dirac, bdnmc=bdnmc) / br_to_chi(
+            mo.m_v, mo.m_chi, mo.epsilon, mo.alpha_d, mo.dirac, bdnmc=bdnmc)
     return np.full(s.shape, ratio)
 
 

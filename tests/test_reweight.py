@@ -71,3 +71,34 @@ def test_cli_reweight(sample, tmp_path, monkeypatch, capsys):
     assert cli.main(["reweight", str(path), "--set", "model.m_v=0.2", "-o", "bad.root"]) == 2
     assert "model.m_v" in capsys.readouterr().err
     assert not (tmp_path / "bad.root").exists()
+
+
+@pytest.mark.parametrize("sets", [
+    ["beam.name=numi", "detector.name=nova_nd", "model.m_v=0.1", "model.m_chi=0.02",
+     'production.channels=["eta_prime", "eta_prime_rho", "eta_prime_omega"]'],
+    ["beam.name=sns", "detector.name=coherent_csi", "signal.channel=coherent", "signal.t_min=1e-5",
+     "signal.t_max=1e-4", "model.m_v=0.03", "model.m_chi=0.01", 'production.channels=["pi_capture"]'],
+])
+def test_new_channels_reweight_exactly(tmp_path, sets):
+    """Every production channel is reweighted: doubling eps scales each channel's signal by 16 up
+    to the O(Gamma_V/m_V) change of the three-body rates, and no event is lost."""
+    r = bdgen.generate(bdgen.load_card(None, [*sets, "run.events=300"]), seed=3)
+    path = tmp_path / "s.h5"
+    bdgen.write(r, path)
+    rw = reweight_file(str(path), ["model.epsilon=2e-3"])
+    assert np.all(rw.events["weight"] > 0)
+    for a, b in zip(r.summary["channels"], rw.summary["channels"]):
+        if a["events"] > 0:
+            assert b["events"] == approx(16 * a["events"], rel=2e-2)
+
+
+def test_drell_yan_reweights_as_eps_squared(tmp_path):
+    pytest.importorskip("pythia8mc")
+    r = bdgen.generate(bdgen.load_card(None, ["beam.name=numi", "detector.name=nova_nd", "model.m_v=1.5",
+                                              "model.m_chi=0.3", 'production.channels=["drell_yan"]',
+                                              "run.events=200"]), seed=3)
+    path = tmp_path / "dy.h5"
+    bdgen.write(r, path)
+    rw = reweight_file(str(path), ["model.epsilon=2e-3", "model.alpha_d=0.2"])
+    # production eps^2 x BR(V -> chi chi) (1 up to 1e-5 here) and scattering eps^2 alpha_D
+    assert rw.summary["signal_events"] == approx(32 * r.summary["signal_events"], rel=1e-4)

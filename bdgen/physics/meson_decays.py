@@ -114,7 +114,7 @@ class ThreeBody:
 
         Anomaly (pi0, eta, eta'): 2 eps^2 (1 - s/m_M^2)^3 BR(M -> gamma gamma), eq. (1).
         VMD: eps^2 BR(M -> X gamma) (p_V/p_gamma)^3, see :func:`eta_prime_vector`.
-        Capture: eps^2 R_gamma (p_V/p_gamma)(1 + s/(2 E_V^2)), see :func:`capture`.
+        Capture: eps^2 R_gamma (p_V/p_gamma)(1 + kappa^2 s/(2 E_V^2)), see :func:`capture`.
         """
         if self.process == "anomaly":
             return 2.0 * self.epsilon**2 * self.gg_factor * (1.0 - s / self.m_meson**2) ** 3
@@ -126,7 +126,8 @@ class ThreeBody:
         p_g = (big - mr2) / (2.0 * self.m_meson)
         if self.process == "vmd":
             return self.epsilon**2 * self.gg_factor * (p_v / p_g) ** 3
-        return self.epsilon**2 * self.gg_factor * (p_v / p_g) * (1.0 + s / (2.0 * e_v**2))
+        kap = capture_kappa(e_v, s)
+        return self.epsilon**2 * self.gg_factor * (p_v / p_g) * (1.0 + kap * kap * s / (2.0 * e_v**2))
 
     @property
     def open(self) -> bool:
@@ -289,6 +290,12 @@ def three_body(
     )
 
 
+def capture_kappa(e_v: float | np.ndarray, s: float | np.ndarray) -> float | np.ndarray:
+    """Longitudinal factor kappa = E_V (2 m_pi - E_V)/(2 m_pi E_V - s) of pi- p -> n V* at threshold
+    (Kroll-Ruderman plus pion-pole current; :func:`capture`).  E_V in GeV, s in GeV^2."""
+    return e_v * (2.0 * C.M_PIPM - e_v) / (2.0 * C.M_PIPM * e_v - s)
+
+
 #: BdNMC's radiative pi- capture: a pseudo-meson of mass 0.129 GeV (the pi- p -> n gamma line)
 #: decaying like the pi0 with the rate x 0.25 (BdNMC ``piminus_capture_gen.cpp``).
 BDNMC_CAPTURE_MASS = 0.129
@@ -301,18 +308,21 @@ def capture(m_v: float, m_chi: float, epsilon: float, alpha_d: float, dirac: boo
 
     At threshold the pi- p -> n gamma amplitude is the s-wave electric-dipole (Kroll-Ruderman)
     term proportional to sigma . eps (Kroll and Ruderman, Phys. Rev. 93 (1954) 233; Ericson and
-    Weise, "Pions and Nuclei" (1988), ch. 10).  Replacing the photon by a V* of mass^2 s and
-    coupling eps e: for a conserved current the longitudinal polarisation couples with the
-    factor sqrt(s)/E_V, so the spin sum is 2 + s/E_V^2 against 2 for the photon and, with the
-    two-body phase space p_V/p_gamma [derived],
+    Weise, "Pions and Nuclei" (1988), ch. 10), made gauge invariant by the pion-pole term
+    (2 p_pi - q).eps sigma.(p_pi - q)/(s - 2 m_pi E_V).  For a real transverse photon the pole term
+    vanishes (eps^0 = 0, q.eps = 0).  For a V* of mass^2 s the transverse amplitudes are unchanged
+    and the longitudinal one is (sqrt(s)/E_V) kappa times the transverse, with
+    kappa = E_V (2 m_pi - E_V)/(2 m_pi E_V - s) (:func:`capture_kappa`) [derived; the Kroll-Ruderman
+    term alone, kappa = 1, is not a conserved current].  So the spin sum is 2 + kappa^2 s/E_V^2
+    against 2 for the photon and, with the two-body phase space p_V/p_gamma [derived],
 
-        dBR/ds = eps^2 R_gamma (p_V/p_gamma)(1 + s/(2 E_V^2)) sqrt(s) Gamma_{V*->chi chi}(s)/pi / BW(s),
+        dBR/ds = eps^2 R_gamma (p_V/p_gamma)(1 + kappa^2 s/(2 E_V^2)) sqrt(s) Gamma_{V*->chi chi}(s)/pi / BW(s),
 
     with p_V, E_V the V* momentum and energy in the pi- p rest frame (sqrt(S) = m_pi + m_p,
     recoil m_n; E_gamma = 129.4 MeV) and R_gamma the probability that a capture emits a photon
     (a property of the target: 0.39 on hydrogen from the Panofsky ratio, about 0.02 in complex
-    nuclei; see the beam files).  The V* carries longitudinal fraction x/(2 + x), x = s/E_V^2
-    (kernel decay modes 3 and 4).  Bound-nucleon effects (binding, Fermi motion, the continuum of
+    nuclei; see the beam files).  The V* carries longitudinal fraction kappa^2 x/(2 + kappa^2 x),
+    x = s/E_V^2 (kernel decay modes 3 and 4).  Bound-nucleon effects (binding, Fermi motion, the continuum of
     the nuclear photon spectrum) are not modelled: every V* is made at the free-nucleon energy.
 
     Under ``compat.bdnmc`` BdNMC's model: a pseudo-meson of mass 0.129 GeV decaying as
@@ -458,6 +468,7 @@ __all__ = [
     "br_vector_mixing",
     "br_eta_prime_bdnmc",
     "capture",
+    "capture_kappa",
     "eta_prime_vector",
     "ETA_PRIME_VECTOR",
     "VECTOR_MESONS",

@@ -104,7 +104,9 @@ def test_capture_photon_line() -> None:
 
 @pytest.mark.parametrize("m_v", [0.01, 0.05, 0.1])
 def test_capture_narrow_width_limit(m_v: float) -> None:
-    """BR -> eps^2 R_gamma (p_V/p_gamma)(1 + m_V^2/(2 E_V^2)) BR(V -> chi chi)."""
+    """BR -> eps^2 R_gamma (p_V/p_gamma)(1 + kappa^2 m_V^2/(2 E_V^2)) BR(V -> chi chi), with the
+    longitudinal factor kappa = E_V (2 m_pi - E_V)/(2 m_pi E_V - m_V^2) of the Kroll-Ruderman plus
+    pion-pole current."""
     m_chi, eps, a_d, r_g = m_v / 3, 1e-3, 1e-4, 0.02
     tb = MD.capture(m_v, m_chi, eps, a_d, False, r_g)
     big = M_PI_MINUS + M_PROTON
@@ -112,7 +114,8 @@ def test_capture_narrow_width_limit(m_v: float) -> None:
     p_g = _p2(big, M_NEUTRON, 0.0)
     e_v = math.hypot(p_v, m_v)
     _, br_chi = _narrow(m_v, m_chi, a_d, eps)
-    want = eps**2 * r_g * (p_v / p_g) * (1 + m_v**2 / (2 * e_v**2)) * br_chi
+    kappa = e_v * (2 * M_PI_MINUS - e_v) / (2 * M_PI_MINUS * e_v - m_v**2)
+    want = eps**2 * r_g * (p_v / p_g) * (1 + kappa**2 * m_v**2 / (2 * e_v**2)) * br_chi
     assert tb.branching_ratio() == approx(want, rel=3e-3)
 
 
@@ -226,3 +229,16 @@ def test_capture_run_kinematics() -> None:
     # chi on its mass shell
     m2 = h[:, 8] ** 2 - (h[:, 9:12] ** 2).sum(axis=1)
     assert np.allclose(m2, cfg.model.m_chi**2, rtol=1e-6, atol=1e-9)
+
+
+def test_capture_current_is_conserved() -> None:
+    """The longitudinal factor kappa makes q_mu J^mu = 0 for J = Kroll-Ruderman + pion pole:
+    in the static limit J.eps_L = (sqrt(s)/E) kappa (sigma.q^) with the pole term
+    2 m_pi |q|^2/(sqrt(s)(s - 2 m_pi E)) added to the KR term E/sqrt(s) [written out here]."""
+    for m_v in (0.02, 0.06, 0.1):
+        tb = MD.capture(m_v, m_v / 3, 1e-3, 0.5, False, 0.02)
+        e = (tb.m_meson**2 + m_v**2 - tb.m_recoil**2) / (2 * tb.m_meson)
+        q2 = e * e - m_v * m_v
+        kr = e / m_v
+        pole = 2 * M_PI_MINUS * q2 / (m_v * (m_v * m_v - 2 * M_PI_MINUS * e))
+        assert (kr + pole) / (m_v / e) == approx(float(MD.capture_kappa(e, m_v * m_v)), rel=1e-12)

@@ -81,7 +81,8 @@ def test_decay_mass_spectrum_chi2_test() -> None:
     k0, k1, _ = key_from_seed(17)
     streams = EventStreams(k0, k1, np.arange(n), np.full(n, 40))
     p2 = np.tile([1.0, 0.0, 0.0, math.sqrt(1 - m2 * m2)], (n, 1))
-    chi1, lm, lp = I.sample_decay(p2, m1, m2, m_v, 0.0, m_l, streams, np.arange(n))
+    chi1, lm, lp, viol = I.sample_decay(p2, m1, m2, m_v, 0.0, m_l, streams, np.arange(n))
+    assert viol == 0
     pair = lm + lp
     q2 = pair[:, 0] ** 2 - (pair[:, 1:] ** 2).sum(axis=1)
 
@@ -110,8 +111,8 @@ def test_decay_conserves_four_momentum(e: float, cth: float, delta: float) -> No
     sth = math.sqrt(1 - cth * cth)
     p2 = np.array([[e, p * sth, 0.0, p * cth]] * 3)
     k0, k1, _ = key_from_seed(5)
-    chi1, lm, lp = I.sample_decay(p2, m1, m2, 0.2, 0.0, C.M_E, EventStreams(k0, k1, np.arange(3), np.zeros(3)),
-                                  np.arange(3))
+    chi1, lm, lp, _v = I.sample_decay(p2, m1, m2, 0.2, 0.0, C.M_E,
+                                      EventStreams(k0, k1, np.arange(3), np.zeros(3)), np.arange(3))
     np.testing.assert_allclose(chi1 + lm + lp, p2, rtol=1e-9, atol=1e-12)
     mass = lambda v: np.sqrt(np.maximum(v[:, 0] ** 2 - (v[:, 1:] ** 2).sum(axis=1), 0))
     np.testing.assert_allclose(mass(chi1), m1, rtol=1e-7)
@@ -254,3 +255,37 @@ def test_upscattering_run() -> None:
     assert np.any(up)
     np.testing.assert_allclose(m_out[up], 0.06, rtol=1e-6)
     np.testing.assert_allclose(m_out[~up], 0.05, rtol=1e-6)
+
+
+def test_chi2_must_survive_to_scatter() -> None:
+    """scatter_idm: a chi2 line's probability carries lambda (e^{-t_in/lambda} - e^{-t_out/lambda})
+    instead of the chord, lambda = (p/m2) c tau; a chi1 line is unaffected."""
+    from bdgen.kernels import HIT_COLS, N_HIT_COLS, N_SCAT_COLS, scatter_idm
+    from bdgen.physics import form_factors as FF
+    from bdgen.physics.scattering import GL_NODES, GL_WEIGHTS
+    from bdgen.rng import key_from_seed
+
+    k0, k1, _ = key_from_seed(1)
+    m1, m2, e = 0.05, 0.06, 2.0
+    hit = np.zeros((2, N_HIT_COLS))
+    p = math.sqrt(e * e - m2 * m2)
+    for h, m in ((0, m1), (1, m2)):
+        hit[h, 8] = e
+        hit[h, 11] = math.sqrt(e * e - m * m)
+    hit[:, HIT_COLS.index("t_in")] = 100.0
+    hit[:, HIT_COLS.index("t_out")] = 110.0
+    hit[:, HIT_COLS.index("w_is")] = 1.0
+    args = (np.array([0, 1]), np.zeros(2, dtype=np.int64), np.full(2, 16, dtype=np.int64), hit, m1, m2, 0.15, 1e-8,
+            0.0, 1e9, np.array([C.M_P]), np.array([[1e29]]), np.array([FF.BBA03_P]), np.array([C.MU_P]),
+            np.array([math.inf]), GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2)
+
+    def probs(ctau: float) -> np.ndarray:
+        out = np.zeros((2, N_SCAT_COLS))
+        tgt = np.zeros(2, dtype=np.int64)
+        scatter_idm(k0, k1, np.arange(2, dtype=np.int64), *args, out, tgt, np.zeros(1), np.zeros(1), 0.197, ctau)
+        return out[:, 0]
+
+    stable, decaying = probs(math.inf), probs(20.0)
+    lam = p / m2 * 20.0
+    assert decaying[0] == stable[0]
+    assert decaying[1] == approx(stable[1] * lam * (math.exp(-100 / lam) - math.exp(-110 / lam)) / 10.0, rel=1e-12)
