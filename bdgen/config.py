@@ -78,7 +78,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "seed": ("int", None, _seed, "random seed; omitted: fresh entropy, recorded in the output"),
         "output": ("str", None, None, "output file (.root, .h5, .hdf5); -o overrides"),
         "unweighted": ("bool", False, None, "write an unweighted sample (equal weights)"),
-        "chunk_size": ("int", 250_000, _positive, "trials (meson decays) per chunk"),
+        "chunk_size": ("int", 125_000, _positive, "trials (meson decays) per chunk"),
         "threads": ("int", 0, _non_negative, "chunks run in parallel on this many threads; 0 = every core"),
         "importance_sampling": ("bool", True, None, "bias chi directions toward the detectors, with exact weights"),
         "workers": ("int", 0, _non_negative, "run the chunks on a local Dask cluster of this many processes (0: no)"),

@@ -663,7 +663,7 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
     vtx = np.array([1.0 if cfg.production.vertex == "target" else 0.0, tgt.z_start, tgt.length, tgt.lambda_m])
     q2_hi = 2.0 * max(t.mass for t in setup.targets) * min(cfg.signal.t_max, 2.0 * setup.beam.proton_energy)
     tg = setup.targets
-    return {
+    out = {
         "chan_cdf": np.cumsum(rates) / rates.sum(),
         "kind": np.array([c.kind for c in open_ch], dtype=np.int64),
         "model": np.array([c.spectrum.model for c in open_ch], dtype=np.int64),
@@ -703,6 +703,27 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "tg_a": np.array([t.a for t in tg]),
         "hbarc": 0.197 if cfg.compat.bdnmc else FF.HBARC_GEV_FM,
     }
+    out["sig_table"] = _sigma_tables(setup, out)
+    return out
+
+
+#: Nodes of the per-run tables of the elastic cross-sections (bdgen.kernels.sigma_table).
+SIGMA_TABLE_NODES = 4096
+
+
+def _sigma_tables(setup: RunSetup, tb: dict[str, Any]) -> tuple[np.ndarray, ...]:
+    """sigma(E) tables of the elastic, electron and coherent channels (empty for the others)."""
+    from .kernels import sigma_table
+
+    cfg = setup.config
+    nt = len(setup.targets)
+    if cfg.signal.channel not in ("electron", "nucleon", "coherent") or cfg.model.name == "inelastic":
+        return np.zeros(nt), np.ones(nt), np.zeros(nt), np.zeros((nt, 0))
+    t_lo, t_hi = setup.t_window
+    m = cfg.model
+    return sigma_table(m.m_chi, m.m_v, m.dirac, t_lo, t_hi, setup.beam.proton_energy + 1.0, tb["tg_mass"],
+                       tb["tg_ff"], tb["tg_mu"], tb["tg_q2cut"], tb["tg_z"], tb["tg_a"], tb["hbarc"], GL_NODES,
+                       GL_WEIGHTS, SIGMA_TABLE_NODES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1014,6 +1035,7 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
             k0, k1, o_trial, chi64, o_vol, stream, o_hit, ctx["m_chi"], ctx["m_v"], ctx["coupling"], ctx["dirac"],
             t_lo, t_hi, tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"], tb["tg_q2cut"], tb["tg_g2max"],
             GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"],
+            *tb["sig_table"],
         )
     u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
     return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol, xc
@@ -1411,8 +1433,8 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
                 key = o_trial[mine] * 2 + chi64[mine]
                 # chi crossing this detector, each counted once with its importance weight
                 first = np.r_[True, key[1:] != key[:-1]] if key.size else np.zeros(0, dtype=bool)
-                n_cross = float(np.sum(o_hit[mine][first, W_IS])) if key.size else 0.0
-                sel = mine & (sc[:, 0] > 0.0)
+                n_cross = float(np.sum(o_hit[mine, W_IS][first])) if key.size else 0.0
+                sel = np.flatnonzero(mine & (sc[:, 0] > 0.0))
                 part = {
                     "trial": o_trial[sel], "chi": o_chi[sel], "chan": o_chan[sel], "vol": o_vol[sel],
                     "hit": o_hit[sel], "scat": sc[sel], "target": o_target[sel],

@@ -138,7 +138,7 @@ def test_defaults_filled(card):
     assert cfg.compat.bdnmc is False
     assert cfg.production.channels == ("pi0", "eta")
     assert cfg.signal.efficiency == 1.0
-    assert cfg.run.chunk_size == 250_000
+    assert cfg.run.chunk_size == 125_000
 
 
 def test_line_order_does_not_matter(card, tmp_path):

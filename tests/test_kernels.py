@@ -202,7 +202,7 @@ def test_recoil_energy_follows_dsigma_dT():
     viol = scatter(k0, k1, trial, zeros, zeros, zeros + STAGE_SCATTER, hit, 0.01, 0.03, coupling, False, t_lo, t_hi,
                    tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"], tb["tg_q2cut"], tb["tg_g2max"],
                    GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, out, target, tb["tg_z"], tb["tg_a"],
-                   tb["hbarc"])
+                   tb["hbarc"], np.zeros(2), np.ones(2), np.zeros(2), np.zeros((2, 0)))
     assert viol == 0
     for k, tg in enumerate(setup.targets):
         sel = target == k
@@ -220,3 +220,32 @@ def test_recoil_energy_follows_dsigma_dT():
     assert stats.binomtest(k, n, frac).pvalue > 1e-3
     # interaction probability n sigma L
     assert np.allclose(out[:, 0], sum(sig) * C.GEV2_TO_M2 * 10.0, rtol=1e-12, atol=0.0)
+
+
+@pytest.mark.parametrize("sets", [
+    [],
+    ["signal.channel=electron", "signal.t_min=0.01", "signal.t_max=0.5"],
+    ["beam.name=sns", "detector.name=coherent_csi", "signal.channel=coherent", "signal.t_min=1e-5",
+     "signal.t_max=1e-4", "model.m_v=0.03", "model.m_chi=0.01"],
+    ["model.dm=dirac", "signal.t_min=0.1", "signal.t_max=0.6"],
+])
+def test_sigma_tables_match_the_integral(sets):
+    """The run's ln sigma(E) tables against the direct Gauss-Legendre integral at 400 energies,
+    including the kink where T_max(E) crosses t_max (a few 1e-4 at worst)."""
+    from bdgen.kernels import _sigma_lookup
+    from bdgen.physics.scattering import sigma
+
+    setup = prepare(bdgen.load_card(None, [*sets, "run.events=10"]))
+    tb = setup.tables
+    u0, du, eth, tab = tb["sig_table"]
+    assert tab.shape[1] > 0
+    m = setup.config.model
+    t_lo, t_hi = setup.t_window
+    rng = np.random.default_rng(4)
+    for i, t in enumerate(setup.targets):
+        es = eth[i] + np.exp(rng.uniform(np.log(1e-3), np.log(setup.beam.proton_energy - eth[i]), 400))
+        for e in es:
+            direct = sigma(e, m.m_chi, m.m_v, 1.0, t.mass, m.dirac, t.ff_model, t.mu, t.q2_cut, t_lo, t_hi,
+                           GL_NODES, GL_WEIGHTS, t.z, t.a, tb["hbarc"])
+            table = _sigma_lookup(e, i, u0, du, eth, tab)
+            assert table == pytest.approx(direct, rel=5e-4, abs=1e-12 * max(direct, 1e-300))
