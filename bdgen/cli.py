@@ -232,7 +232,9 @@ def _beams(args: argparse.Namespace) -> int:
         b = load_beam(name)
         mesons = ", ".join(f"{k} {v.per_pot:.3g}/POT ({v.model})" for k, v in b.mesons.items())
         brem = f"; brem {b.brem.z_min}<z<{b.brem.z_max}, pT<{b.brem.pt_max} GeV" if b.brem else ""
-        print(f"{name:<14} {b.proton_momentum:g} GeV/c p on {b.target.name} (Z={b.target.Z}): {mesons}{brem}")
+        cap = (f"; pi- capture {b.capture.per_pot:.3g}/POT (R_gamma {b.capture.radiative_fraction:g})"
+               if b.capture else "")
+        print(f"{name:<14} {b.proton_momentum:g} GeV/c p on {b.target.name} (Z={b.target.Z}): {mesons}{brem}{cap}")
     return 0
 
 
