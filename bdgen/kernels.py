@@ -607,6 +607,45 @@ def _sigma_lookup(e, i, sig_u0, sig_du, sig_eth, sig_tab):  # type: ignore[no-un
 
 
 @jit
+def _choose_target(rates, total, a):  # type: ignore[no-untyped-def]
+    """Index of the target struck, chosen with probability rates[i]/total by the uniform a."""
+    acc = 0.0
+    nt = rates.shape[0]
+    for i in range(nt):
+        acc += rates[i]
+        if a * total <= acc:
+            return i
+    return nt - 1
+
+
+@jit
+def _write_recoil(row, hit_h, e, px, py, pz, t, mt, m_out, u3, d, c_m_per_ns):  # type: ignore[no-untyped-def]
+    """Fill the scatter columns 1-13 of ``row``: recoil T, recoil and outgoing-chi four-momenta
+    (the recoil angle from energy-momentum conservation, azimuth 2 pi u3 about the chi), and
+    the vertex at distance d along the chi line with its time of flight."""
+    p = math.sqrt(px * px + py * py + pz * pz)
+    pr = math.sqrt(t * t + 2.0 * mt * t)
+    pf2 = (e - t) ** 2 - m_out * m_out
+    cth = (p * p + pr * pr - pf2) / (2.0 * p * pr) if pr > 0.0 else 1.0
+    cth = min(1.0, max(-1.0, cth))
+    rx, ry, rz = unit_from_angles(cth, TWO_PI * u3)
+    rx, ry, rz = rotate_to_axis(rx, ry, rz, px / p, py / p, pz / p)
+    row[1] = t
+    row[2] = mt + t
+    row[3] = pr * rx
+    row[4] = pr * ry
+    row[5] = pr * rz
+    row[6] = e - t
+    row[7] = px - pr * rx
+    row[8] = py - pr * ry
+    row[9] = pz - pr * rz
+    row[10] = hit_h[14] + d * px / p
+    row[11] = hit_h[15] + d * py / p
+    row[12] = hit_h[16] + d * pz / p
+    row[13] = hit_h[17] + d / (c_m_per_ns * p / e)
+
+
+@jit
 def scatter(
     k0, k1, trial, chi, vol, stream, hit, m_chi, m_v, coupling, dirac, t_lo, t_hi,
     tg_mass, tg_density, tg_ff, tg_mu, tg_q2cut, tg_g2max, nodes, weights, c_m_per_ns, gev2_to_m2,
@@ -690,14 +729,7 @@ def scatter(
         draw = 0
         a, b = uniform2(k0, k1, trial[h], stage, draw)
         draw += 1
-        # target
-        acc = 0.0
-        it = nt - 1
-        for i in range(nt):
-            acc += rates[i]
-            if a * total <= acc:
-                it = i
-                break
+        it = _choose_target(rates, total, a)
         out_target[h] = it
         mt = tg_mass[it]
         tmax = 2.0 * mt * (e * e - m_chi * m_chi) / (m_chi * m_chi + mt * mt + 2.0 * mt * e)
@@ -727,31 +759,10 @@ def scatter(
                 violations += 1
             if u2 * xb < x:
                 break
-        # recoil direction
-        p = math.sqrt(px * px + py * py + pz * pz)
-        pr = math.sqrt(t * t + 2.0 * mt * t)
-        pf2 = (e - t) ** 2 - m_chi * m_chi
-        cth = (p * p + pr * pr - pf2) / (2.0 * p * pr)
-        cth = min(1.0, max(-1.0, cth))
+        # recoil direction, and the vertex uniformly along the chord
         u3, u4 = uniform2(k0, k1, trial[h], stage, draw)
         draw += 1
-        rx, ry, rz = unit_from_angles(cth, TWO_PI * u3)
-        rx, ry, rz = rotate_to_axis(rx, ry, rz, px / p, py / p, pz / p)
-        row[1] = t
-        row[2] = mt + t
-        row[3] = pr * rx
-        row[4] = pr * ry
-        row[5] = pr * rz
-        row[6] = e - t
-        row[7] = px - pr * rx
-        row[8] = py - pr * ry
-        row[9] = pz - pr * rz
-        # vertex uniformly along the chord; time of flight from the production point
-        d = hit[h, 12] + u4 * length
-        row[10] = hit[h, 14] + d * px / p
-        row[11] = hit[h, 15] + d * py / p
-        row[12] = hit[h, 16] + d * pz / p
-        row[13] = hit[h, 17] + d / (c_m_per_ns * p / e)
+        _write_recoil(row, hit[h], e, px, py, pz, t, mt, m_chi, u3, hit[h, 12] + u4 * length, c_m_per_ns)
     return violations
 
 
@@ -819,13 +830,7 @@ def scatter_idm(
         draw = 0
         a, b = uniform2(k0, k1, trial[h], stage, draw)
         draw += 1
-        acc = 0.0
-        it = nt - 1
-        for i in range(nt):
-            acc += rates[i]
-            if a * total <= acc:
-                it = i
-                break
+        it = _choose_target(rates, total, a)
         out_target[h] = it
         mt = tg_mass[it]
         t0, t1 = t_range_inel(e, m_in, m_out, mt)
@@ -851,31 +856,13 @@ def scatter_idm(
                 violations += 1
             if u2 * xb < x:
                 break
-        pr = math.sqrt(t * t + 2.0 * mt * t)
-        pf2 = (e - t) ** 2 - m_out * m_out
-        cth = (p * p + pr * pr - pf2) / (2.0 * p * pr) if pr > 0.0 else 1.0
-        cth = min(1.0, max(-1.0, cth))
         u3, u4 = uniform2(k0, k1, trial[h], stage, draw)
         draw += 1
-        rx, ry, rz = unit_from_angles(cth, TWO_PI * u3)
-        rx, ry, rz = rotate_to_axis(rx, ry, rz, px / p, py / p, pz / p)
-        row[1] = t
-        row[2] = mt + t
-        row[3] = pr * rx
-        row[4] = pr * ry
-        row[5] = pr * rz
-        row[6] = e - t
-        row[7] = px - pr * rx
-        row[8] = py - pr * ry
-        row[9] = pz - pr * rz
-        if lam < 1e300 and a_in > a_out:
+        if lam < 1e300 and a_in > a_out:  # the chi2 survives to d: truncated exponential
             d = -lam * math.log(a_in - u4 * (a_in - a_out))
         else:
             d = hit[h, 12] + u4 * length
-        row[10] = hit[h, 14] + d * px / p
-        row[11] = hit[h, 15] + d * py / p
-        row[12] = hit[h, 16] + d * pz / p
-        row[13] = hit[h, 17] + d / (c_m_per_ns * p / e)
+        _write_recoil(row, hit[h], e, px, py, pz, t, mt, m_out, u3, d, c_m_per_ns)
     return violations
 
 
