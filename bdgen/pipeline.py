@@ -88,10 +88,23 @@ INELASTIC_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
 IDM_COLUMNS: dict[str, tuple[str, str]] = {f"chi1_{c}": ("f8", f"chi1 from the chi2 decay, {c} (GeV)") for c in _P4}
 
 
+#: Extra output columns of chi1 -> chi2 upscattering: where and into what the outgoing chi2 decays.
+IDM_UPSCATTER_COLUMNS: dict[str, tuple[str, str]] = {
+    "chi2_decays": ("i1", "1 if the outgoing state is a chi2 (upscattering), whose decay is given; else 0"),
+    **{f"chi2_decay_{c}": ("f8", f"chi2 -> chi1 l+ l- decay vertex {c} (m, ns; beam frame)") for c in ("x", "y", "z", "t")},
+    "chi2_decay_lepton_pdg": ("i4", "PDG code of the l- of the chi2 decay (11 or 13)"),
+    **{f"chi2_lm_{c}": ("f8", f"l- of the chi2 decay, {c} (GeV)") for c in _P4},
+    **{f"chi2_lp_{c}": ("f8", f"l+ of the chi2 decay, {c} (GeV)") for c in _P4},
+    **{f"chi2_chi1_{c}": ("f8", f"chi1 of the chi2 decay, {c} (GeV)") for c in _P4},
+}
+
+
 def extra_columns(cfg: Config) -> dict[str, tuple[str, str]]:
     """The output columns a run adds to :data:`EVENT_COLUMNS` (name -> (dtype, description))."""
     if cfg.model.name == "inelastic" and cfg.signal.channel == "decay":
         return IDM_COLUMNS
+    if cfg.model.name == "inelastic":
+        return IDM_UPSCATTER_COLUMNS
     return INELASTIC_COLUMNS.get(cfg.signal.channel, {})
 
 
@@ -1023,6 +1036,8 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
             tb["tg_mass"], tb["tg_density"], tb["tg_ff"], tb["tg_mu"], tb["tg_q2cut"], GL_NODES, GL_WEIGHTS,
             C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"], ctau2,
         )
+        xc, v_dec = _upscattered_chi2_decays(ctx, o_trial, chi64, stream, sc)
+        viol += v_dec
     elif visible is not None:
         chan64 = o_chan.astype(np.int64)
         polarised = (tb["kind"][chan64] == KIND_MESON_GAMMA).astype(np.int64)
@@ -1103,6 +1118,57 @@ def _inelastic_sigma_table(module: str, m_chi: float, m_v: float, dirac: bool, t
     lx = np.linspace(math.log(_THRESHOLD_MARGIN), math.log(hi), 400)
     sig = np.asarray(mod.sigma(e_th + np.exp(lx), m_chi, m_v, 1.0, dirac, target), dtype=float)
     return e_th, lx, np.log(np.maximum(sig, 1e-300))
+
+
+def _upscattered_chi2_decays(ctx: dict[str, Any], o_trial: np.ndarray, chi64: np.ndarray, stream: np.ndarray,
+                             sc: np.ndarray) -> tuple[np.ndarray, int]:
+    """The decay chi2 -> chi1 l+ l- of the chi2 made by chi1 T -> chi2 T (inelastic dark matter).
+
+    Each upscattered chi2 (chi index 0, prob > 0) decays after a distance drawn from the
+    exponential of mean (p/m2) c tau from the scattering vertex (inside the detector or not: the
+    columns give the vertex, and whether it lies in the volume is the user's cut); the lepton
+    flavour is e or mu in proportion to the partial widths, and the products follow
+    :func:`bdgen.physics.inelastic_dm.sample_decay`.  Random numbers: the stream at the
+    scattering stage + 8192.  Returns the extra columns (n, len(IDM_UPSCATTER_COLUMNS)) and the
+    sampler's bound violations.
+    """
+    from .physics.inelastic_dm import sample_decay
+    from .rng import EventStreams
+
+    n = o_trial.shape[0]
+    xc = np.zeros((n, len(IDM_UPSCATTER_COLUMNS)))
+    up = np.flatnonzero((chi64 == 0) & (sc[:, 0] > 0.0))
+    d = ctx["idm_decay"]
+    if not up.size or not math.isfinite(d["ctau"]):
+        return xc, 0
+    out_chi = sc[up, 6:10]
+    p = np.sqrt((out_chi[:, 1:] ** 2).sum(axis=1))
+    lam = p / d["m2"] * d["ctau"]
+    streams = EventStreams(ctx["k0"], ctx["k1"], o_trial[up], stream[up] + 2 * _STAGE_FINAL_OFFSET)
+    u = streams.uniform(np.arange(up.size), 0)
+    dist = -lam * np.log(u[:, 0])
+    vtx = sc[up, 10:13] + dist[:, None] * out_chi[:, 1:] / p[:, None]
+    t = sc[up, 13] + dist / (C.C_M_PER_NS * p / out_chi[:, 0])
+    mu = u[:, 1] >= d["br_ee"]
+    viol = 0
+    cols = np.zeros((up.size, 1 + 4 + 1 + 12))
+    for flavour, m_l, pdg in ((False, C.M_E, C.PDG_ELECTRON), (True, C.M_MU, 13)):
+        sel = np.flatnonzero(mu == flavour)
+        if not sel.size:
+            continue
+        fs = EventStreams(ctx["k0"], ctx["k1"], o_trial[up][sel], stream[up][sel] + 3 * _STAGE_FINAL_OFFSET)
+        chi1, lm, lp, v = sample_decay(out_chi[sel], d["m1"], d["m2"], d["m_v"], d["gamma_v"], m_l, fs,
+                                       np.arange(sel.size))
+        viol += v
+        cols[sel, 5] = pdg
+        cols[sel, 6:10] = lm
+        cols[sel, 10:14] = lp
+        cols[sel, 14:18] = chi1
+    cols[:, 0] = 1.0
+    cols[:, 1:4] = vtx
+    cols[:, 4] = t
+    xc[up] = cols
+    return xc, viol
 
 
 #: Energy (GeV) above an inelastic channel's threshold below which a chi does not interact.
@@ -1367,8 +1433,12 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
            "t_window": setup.t_window, "visible": visible, "inelastic": None, "idm": idm,
            "idm_scatter": None}
     if m.name == "inelastic" and cfg.signal.channel in ("electron", "nucleon", "coherent"):
-        g_chi2 = Couplings.from_config(cfg).chi2_decay()[0]
-        ctx["idm_scatter"] = (m.m_chi, m.m_chi + m.delta, C.HBARC_GEV_M / g_chi2 if g_chi2 > 0 else math.inf)
+        cp = Couplings.from_config(cfg)
+        g_chi2, br_ee = cp.chi2_decay()
+        ctau2 = C.HBARC_GEV_M / g_chi2 if g_chi2 > 0 else math.inf
+        ctx["idm_scatter"] = (m.m_chi, cp.m_chi2, ctau2)
+        ctx["idm_decay"] = {"m1": m.m_chi, "m2": cp.m_chi2, "m_v": m.m_v, "gamma_v": cp.total_width(),
+                            "ctau": ctau2, "br_ee": br_ee}
     if cfg.signal.channel in INELASTIC and nc:
         module, final = INELASTIC[cfg.signal.channel]
         ctx["inelastic"] = {"module": module, "final": final, "channel": cfg.signal.channel,
@@ -1704,7 +1774,9 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         out["t_spill"] = np.zeros(n_sel)
     out["t_arrival"] = out["t_spill"] + out["t"]
     if setup.config.detector.frame == "experiment" and det.frame is not None:
-        for a, b, c in (("prod_x", "prod_y", "prod_z"), ("x", "y", "z")):
+        extra_pts = [(f"{k[:-2]}_x", f"{k[:-2]}_y", f"{k[:-2]}_z") for k in extra_cols
+                     if k.endswith("_x") and f"{k[:-2]}_y" in extra_cols]
+        for a, b, c in (("prod_x", "prod_y", "prod_z"), ("x", "y", "z"), *extra_pts):
             xyz = det.frame.points(np.c_[out[a], out[b], out[c]])
             out[a], out[b], out[c] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
         extra_vec = sorted({k[: -len("_px")] for k in extra_cols if k.endswith("_px")})

@@ -289,3 +289,25 @@ def test_chi2_must_survive_to_scatter() -> None:
     lam = p / m2 * 20.0
     assert decaying[0] == stable[0]
     assert decaying[1] == approx(stable[1] * lam * (math.exp(-100 / lam) - math.exp(-110 / lam)) / 10.0, rel=1e-12)
+
+
+def test_upscattered_chi2_decays() -> None:
+    """chi1 N -> chi2 N events carry the chi2's decay: the products add up to the outgoing chi2,
+    the vertex lies downstream on its line, at the time of flight of the chi2."""
+    card = [*_CARD[:-2], "signal.channel=nucleon", "signal.t_min=0.02", 'production.channels=["eta"]',
+            "run.events=200", "model.epsilon=1e-3"]
+    ev = bdgen.generate(bdgen.load_card(None, card), seed=6).events
+    up = ev["chi2_decays"] == 1
+    assert np.any(up) and np.all(ev["chi_pdg"][up] == C.PDG_CHI_DIRAC)
+    assert set(np.unique(ev["chi2_decay_lepton_pdg"][up])) <= {11, 13}
+    for c in ("E", "px", "py", "pz"):
+        np.testing.assert_allclose(ev[f"chi2_chi1_{c}"][up] + ev[f"chi2_lm_{c}"][up] + ev[f"chi2_lp_{c}"][up],
+                                   ev[f"chi_out_{c}"][up], rtol=1e-9, atol=1e-12)
+    d = np.c_[ev["chi2_decay_x"] - ev["x"], ev["chi2_decay_y"] - ev["y"], ev["chi2_decay_z"] - ev["z"]][up]
+    p = np.c_[ev["chi_out_px"], ev["chi_out_py"], ev["chi_out_pz"]][up]
+    dist = np.linalg.norm(d, axis=1)
+    cos = (d * p).sum(axis=1) / (dist * np.linalg.norm(p, axis=1))
+    np.testing.assert_allclose(cos, 1.0, atol=1e-9)
+    beta = np.linalg.norm(p, axis=1) / ev["chi_out_E"][up]
+    np.testing.assert_allclose(ev["chi2_decay_t"][up] - ev["t"][up], dist / (C.C_M_PER_NS * beta), rtol=1e-9)
+    assert np.all(ev["chi2_decays"][~up] == 0)
