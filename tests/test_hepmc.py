@@ -72,3 +72,40 @@ def test_cli_hepmc(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["run", "-q", "--set", "run.events=20", "-o", "a.hepmc3"]) == 0
     assert (tmp_path / "a.hepmc3").read_text().startswith("HepMC::Version")
+
+
+@pytest.mark.parametrize("channel", ["pi0_inelastic", "delta_gamma"])
+def test_delta_channels_as_decay_chains(tmp_path, channel):
+    """chi N -> chi Delta: the Delta (status 2) decays at a status-2 vertex to N pi0 (pi0 status 2 ->
+    gamma gamma) or N gamma; the final state conserves four-momentum with beam and target."""
+    r = bdgen.generate(bdgen.load_card(None, [f"signal.channel={channel}", "run.events=30"]), seed=2)
+    path = tmp_path / "d.hepmc3"
+    bdgen.write(r, path)
+    with pyhepmc.open(str(path)) as f:
+        events = list(f)
+    assert len(events) == 30
+    ri = events[0].run_info
+    for key in ("NuHepMC.VertexStatusIDs", "NuHepMC.ParticleStatusIDs"):
+        assert "2" in str(ri.attributes[key]).split()
+    for e in events:
+        assert int(str(e.attributes["signal_process_id"])) == (740 if channel == "pi0_inelastic" else 741)
+        final = [p for p in e.particles if p.status == 1]
+        initial = [p for p in e.particles if p.status in (4, 20)]
+        four = lambda ps: np.sum([[p.momentum.e, p.momentum.px, p.momentum.py, p.momentum.pz] for p in ps], axis=0)  # noqa: E731
+        np.testing.assert_allclose(four(final), four(initial), atol=1e-9)
+        decayed = {p.pid for p in e.particles if p.status == 2}
+        assert decayed & {2214, 2114}
+        assert (111 in decayed) == (channel == "pi0_inelastic")
+
+
+def test_inelastic_dm_outgoing_state(tmp_path):
+    card = ["model.name=inelastic", "model.dm=dirac", "model.delta=0.01", "model.m_chi=0.05", "model.m_v=0.15",
+            "signal.channel=nucleon", "signal.t_min=0.02", 'production.channels=["eta"]', "run.events=40"]
+    r = bdgen.generate(bdgen.load_card(None, card), seed=6)
+    path = tmp_path / "i.hepmc3"
+    bdgen.write(r, path)
+    with pyhepmc.open(str(path)) as f:
+        for e in f:
+            incoming = [p.pid for p in e.particles if p.status == 4]
+            outgoing_chi = [p.pid for p in e.particles if p.status == 1 and abs(p.pid) in (52, 58)]
+            assert incoming != outgoing_chi and set(incoming + outgoing_chi) == {52, 58}

@@ -9,7 +9,10 @@ NuHepMC (Gardiner et al., arXiv:2310.13211; specification 1.0.0) requirements me
 - G.R.7: weight ``CV`` = the event's expected number for the run's POT (plus ``weight_<model>``
   systematic weights);
 - G.R.8-10: process ids 710 (chi-electron elastic), 720 (chi-nucleon elastic), 730 (coherent
-  chi-nucleus), with names and descriptions; vertex status 1; particle statuses 1, 4, 20;
+  chi-nucleus), 740 (chi N -> chi Delta, Delta -> N pi0, pi0 -> gamma gamma) and 741
+  (Delta -> N gamma), with names and descriptions; vertex statuses 1 (primary) and 2 (the
+  Delta and pi0 decays, at the same point); particle statuses 1, 2 (decayed: the Delta 2214/2114
+  and the pi0), 4, 20;
 - G.R.11: the dark-sector codes 51/52 (chi) and 55 (V) declared with names;
 - E.R.2-7: unique event numbers, ``signal_process_id``, units GeV and mm, ``lab_pos`` (the
   vertex in mm, in the output frame), one primary vertex (status 1) with the incoming chi
@@ -39,9 +42,14 @@ PROCESSES = {
     "electron": (710, "chi e elastic", "chi e- -> chi e- through a kinetically mixed dark photon"),
     "nucleon": (720, "chi N elastic", "chi N -> chi N on free protons and neutrons (incoherent), dark photon"),
     "coherent": (730, "chi A coherent", "chi A -> chi A, coherent on the nucleus (Helm form factor), dark photon"),
+    "pi0_inelastic": (740, "chi N -> chi Delta(1232) -> chi N pi0",
+                      "Delta(1232) excitation by the dark photon, Delta -> N pi0, pi0 -> gamma gamma"),
+    "delta_gamma": (741, "chi N -> chi Delta(1232) -> chi N gamma",
+                    "Delta(1232) excitation by the dark photon, Delta -> N gamma"),
 }
 _NAMES = {51: "chi (complex scalar dark matter)", -51: "anti-chi (complex scalar dark matter)",
-          52: "chi (Dirac dark matter)", -52: "anti-chi (Dirac dark matter)", 55: "V (dark photon)"}
+          52: "chi (Dirac dark matter)", -52: "anti-chi (Dirac dark matter)", 55: "V (dark photon)",
+          58: "chi2 (heavier state of inelastic dark matter)"}
 
 
 def write_hepmc3(path: str | Path, result: "RunResult") -> None:
@@ -78,12 +86,19 @@ def write_hepmc3(path: str | Path, result: "RunResult") -> None:
     a["NuHepMC.ProcessIDs"] = [pid]
     a[f"NuHepMC.ProcessInfo[{pid}].Name"] = name
     a[f"NuHepMC.ProcessInfo[{pid}].Description"] = desc
-    a["NuHepMC.VertexStatusIDs"] = [1]
+    delta = channel in ("pi0_inelastic", "delta_gamma")
+    a["NuHepMC.VertexStatusIDs"] = [1, 2] if delta else [1]
     a["NuHepMC.VertexStatusInfo[1].Name"] = "PrimaryVertex"
     a["NuHepMC.VertexStatusInfo[1].Description"] = "chi scattering vertex"
-    a["NuHepMC.ParticleStatusIDs"] = [1, 4, 20]
-    for sid, (nm, ds) in {1: ("UndecayedPhysical", "outgoing chi and recoil"),
-                          4: ("IncomingBeam", "incoming chi"), 20: ("Target", "target at rest")}.items():
+    if delta:
+        a["NuHepMC.VertexStatusInfo[2].Name"] = "DecayVertex"
+        a["NuHepMC.VertexStatusInfo[2].Description"] = "Delta or pi0 decay (at the scattering point)"
+    statuses = {1: ("UndecayedPhysical", "outgoing chi and final-state particles"),
+                4: ("IncomingBeam", "incoming chi"), 20: ("Target", "target at rest")}
+    if delta:
+        statuses[2] = ("DecayedPhysical", "the Delta(1232) and the pi0, decayed")
+    a["NuHepMC.ParticleStatusIDs"] = sorted(statuses)
+    for sid, (nm, ds) in statuses.items():
         a[f"NuHepMC.ParticleStatusInfo[{sid}].Name"] = nm
         a[f"NuHepMC.ParticleStatusInfo[{sid}].Description"] = ds
     a["NuHepMC.AdditionalParticleNumbers"] = sorted(_NAMES)
@@ -91,6 +106,7 @@ def write_hepmc3(path: str | Path, result: "RunResult") -> None:
         a[f"NuHepMC.AdditionalParticleNumber[{code}].Name"] = nm
     a["NuHepMC.Provenance.bdgen.config"] = json.dumps(s["config"], sort_keys=True)
     a["NuHepMC.Provenance.bdgen.seed"] = str(s["seed"])
+    inelastic_dm = result.config.model.name == "inelastic"
     mm = 1000.0
     c_mm_per_ns = C_M_PER_NS * mm
     with pyhepmc.open(str(path), "w") as out:
@@ -105,19 +121,52 @@ def write_hepmc3(path: str | Path, result: "RunResult") -> None:
             v.add_particle_in(pyhepmc.GenParticle(
                 (ev["chi_px"][i], ev["chi_py"][i], ev["chi_pz"][i], ev["chi_E"][i]), int(ev["chi_pdg"][i]), 4))
             v.add_particle_in(pyhepmc.GenParticle((0.0, 0.0, 0.0, m_t), int(ev["recoil_pdg"][i]), 20))
+            chi_in = int(ev["chi_pdg"][i])
+            chi_out = chi_in if not inelastic_dm else (58 if chi_in == 52 else 52)
             v.add_particle_out(pyhepmc.GenParticle(
-                (ev["chi_out_px"][i], ev["chi_out_py"][i], ev["chi_out_pz"][i], ev["chi_out_E"][i]),
-                int(ev["chi_pdg"][i]), 1))
-            v.add_particle_out(pyhepmc.GenParticle(
-                (ev["recoil_px"][i], ev["recoil_py"][i], ev["recoil_pz"][i], ev["recoil_E"][i]),
-                int(ev["recoil_pdg"][i]), 1))
+                (ev["chi_out_px"][i], ev["chi_out_py"][i], ev["chi_out_pz"][i], ev["chi_out_E"][i]), chi_out, 1))
             e.add_vertex(v)
+            if not delta:
+                v.add_particle_out(pyhepmc.GenParticle(
+                    (ev["recoil_px"][i], ev["recoil_py"][i], ev["recoil_pz"][i], ev["recoil_E"][i]),
+                    int(ev["recoil_pdg"][i]), 1))
+            else:
+                _add_delta_decay(pyhepmc, e, v, ev, i, pos)
             e.weights = [float(ev[k][i]) if k != "CV" else float(ev["weight"][i]) for k in weight_names]
             e.attributes["signal_process_id"] = pid
             e.attributes["lab_pos"] = [float(pos[0]), float(pos[1]), float(pos[2])]
             e.attributes["bdgen.t_ns"] = float(ev["t"][i])
             e.attributes["bdgen.t_arrival_ns"] = float(ev["t_arrival"][i])
             out.write(e)
+
+
+def _p4(ev: dict[str, np.ndarray], pre: str, i: int) -> tuple[float, float, float, float]:
+    return (float(ev[f"{pre}_px"][i]), float(ev[f"{pre}_py"][i]), float(ev[f"{pre}_pz"][i]), float(ev[f"{pre}_E"][i]))
+
+
+def _add_delta_decay(pyhepmc: object, e: object, v: object, ev: dict[str, np.ndarray], i: int,
+                     pos: tuple[float, ...]) -> None:
+    """The Delta (status 2, 2214 on protons, 2114 on neutrons) out of the primary vertex, decaying
+    at the same point to the nucleon and the pi0 (status 2, then gamma gamma) or a photon."""
+    proton = int(ev["recoil_pdg"][i]) == 2212
+    delta = pyhepmc.GenParticle(_p4(ev, "recoil", i), 2214 if proton else 2114, 2)  # type: ignore[attr-defined]
+    v.add_particle_out(delta)  # type: ignore[attr-defined]
+    dv = pyhepmc.GenVertex(pos)  # type: ignore[attr-defined]
+    dv.status = 2
+    dv.add_particle_in(delta)
+    dv.add_particle_out(pyhepmc.GenParticle(_p4(ev, "nucleon", i), 2212 if proton else 2112, 1))  # type: ignore[attr-defined]
+    e.add_vertex(dv)  # type: ignore[attr-defined]
+    if "pi0_E" in ev:
+        pi0 = pyhepmc.GenParticle(_p4(ev, "pi0", i), 111, 2)  # type: ignore[attr-defined]
+        dv.add_particle_out(pi0)
+        pv = pyhepmc.GenVertex(pos)  # type: ignore[attr-defined]
+        pv.status = 2
+        pv.add_particle_in(pi0)
+        for g in ("gamma1", "gamma2"):
+            pv.add_particle_out(pyhepmc.GenParticle(_p4(ev, g, i), 22, 1))  # type: ignore[attr-defined]
+        e.add_vertex(pv)  # type: ignore[attr-defined]
+    else:
+        dv.add_particle_out(pyhepmc.GenParticle(_p4(ev, "gamma", i), 22, 1))  # type: ignore[attr-defined]
 
 
 def read_hepmc3_weights(path: str | Path) -> np.ndarray:
