@@ -10,7 +10,6 @@ Runs are small (a few hundred events, about a million trials) and cached per mod
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pytest

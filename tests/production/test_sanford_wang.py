@@ -24,7 +24,7 @@ from scipy import integrate, interpolate, stats
 
 import bdgen
 from bdgen.geometry import Shape
-from bdgen.kernels import N_HIT_COLS, produce
+from bdgen.kernels import N_HIT_COLS
 from bdgen.pipeline import prepare, run_produce
 from bdgen.production.sanford_wang import SanfordWang, pick_cell, sw_density
 from bdgen.production.spectra import SAFETY
