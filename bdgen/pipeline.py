@@ -1412,14 +1412,12 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
             notes.append(f"signal closed: chi2 -> chi1 {cfg.signal.final_state} needs delta > 2 m_l")
             closed = True
     elif cfg.signal.channel == "decay" and nc:
-        from .physics.widths import total_width, width_to_fermions
-
-        from .physics.widths import r_ratio
+        from .physics.widths import r_pipi, total_width, width_to_fermions
 
         m_l = setup.targets[0].mass
         g_tot = total_width(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=cfg.compat.bdnmc)
-        if cfg.signal.final_state == "hadrons":  # Gamma(V -> mu mu)|_(m_mu -> 0) x R, all pi+ pi- below 1.1 GeV
-            g_vis = float(width_to_fermions(m.m_v, C.ALPHA * m.epsilon**2, 0.0)) * r_ratio(m.m_v)
+        if cfg.signal.final_state == "hadrons":  # Gamma(V -> mu mu)|_(m_mu -> 0) x R_pipi: the pi+ pi- written
+            g_vis = float(width_to_fermions(m.m_v, C.ALPHA * m.epsilon**2, 0.0)) * r_pipi(m.m_v)
         else:
             g_vis = float(width_to_fermions(m.m_v, C.ALPHA * m.epsilon**2, m_l))
         br_vis = g_vis / g_tot if g_tot > 0 else 0.0

@@ -53,27 +53,83 @@ def width_to_chi(m_v, alpha_d, m_chi, dirac):  # type: ignore[no-untyped-def]
     return width_to_scalars(m_v, alpha_d, m_chi)
 
 
-def r_ratio(sqrt_s: float) -> float:
-    """Approximate R = sigma(e+e- -> hadrons)/sigma(e+e- -> mu+mu-) at sqrt(s) (GeV).
+# omega(782), phi(1020): PDG RPP 2024 listings (mass, width, B_ee, B_pipi, B_mumu).
+_M_OMEGA, _G_OMEGA, _BEE_OMEGA, _BPIPI_OMEGA = 0.78266, 8.68e-3, 7.38e-5, 1.53e-2
+_M_PHI, _G_PHI, _BEE_PHI, _BMUMU_PHI = 1.019461, 4.249e-3, 2.979e-4, 2.86e-4
+# Kuehn-Santamaria pion form factor: rho and rho' masses, widths and the rho' weight beta
+# (J. H. Kuehn and A. Santamaria, Z. Phys. C 48 (1990) 445, fit to e+e- -> pi+ pi-).
+_KS_RHO = (0.773, 0.145)
+_KS_RHOP = (1.370, 0.510)
+_KS_BETA = -0.145
 
-    Below 1.1 GeV: the two-pion contribution R = beta_pi^3 |F_pi(s)|^2 / 4 with a rho-dominance
-    pion form factor |F_pi|^2 = m_rho^4 / ((m_rho^2 - s)^2 + m_rho^2 Gamma_rho^2)
-    (Sakurai's vector-meson dominance; e.g. Jegerlehner & Nyffeler, Phys. Rept. 477 (2009) 1,
-    eq. (4.10) at leading order).  Above 1.1 GeV: the parton model with three light quarks,
-    R = 3 sum_q e_q^2 (1 + alpha_s/pi) = 2 x 1.1.  The narrow omega and phi peaks are not
-    included.  In bdgen R enters only the total width in the V propagator, where hadrons are
-    suppressed by eps^2 alpha / alpha_D relative to V -> chi chi; the full R-ratio data set is
-    part of the visible-decay work (issue 5).
+
+def _pion_k(s: float) -> float:
+    """Pion momentum in the pi pi rest frame, k = sqrt(s - 4 m_pi+^2)/2 (GeV), s in GeV^2."""
+    return 0.5 * math.sqrt(s - 4.0 * C.M_PIPM**2)
+
+
+def _ks_bw(s: float, m: float, g: float) -> complex:
+    """m^2/(m^2 - s - i sqrt(s) Gamma(s)), Gamma(s) = Gamma (m/sqrt s) (k(s)/k(m^2))^3 (P wave)."""
+    w = math.sqrt(s)
+    g_s = g * (m / w) * (_pion_k(s) / _pion_k(m * m)) ** 3
+    return m * m / complex(m * m - s, -w * g_s)
+
+
+def pion_form_factor_sq(sqrt_s: float) -> float:
+    """|F_pi(s)|^2 for sqrt(s) > 2 m_pi+ (GeV): rho(770) and rho(1450) Breit-Wigners with P-wave widths,
+    F = (BW_rho + beta BW_rho')/(1 + beta), F(0) = 1 (Kuehn and Santamaria, Z. Phys. C 48 (1990)
+    445, eqs. (8)-(9), their parameters).  No omega interference (it moves |F|^2 only within
+    about 10 MeV of the omega).  Checked against the measured two-pion contribution to the muon
+    g - 2 (tests/physics/test_widths.py).
+    """
+    s = sqrt_s * sqrt_s
+    f = (_ks_bw(s, *_KS_RHO) + _KS_BETA * _ks_bw(s, *_KS_RHOP)) / (1.0 + _KS_BETA)
+    return f.real * f.real + f.imag * f.imag
+
+
+def r_pipi(sqrt_s: float) -> float:
+    """R_pipi = sigma(e+e- -> pi+ pi-)/sigma(e+e- -> mu+ mu-) = beta_pi^3 |F_pi(s)|^2 / 4 at sqrt(s) (GeV).
+
+    The P-wave two-pion cross-section (e.g. Jegerlehner and Nyffeler, Phys. Rept. 477 (2009) 1,
+    eq. (4.10)) with :func:`pion_form_factor_sq`; zero at and below 2 m_pi+ and above 1.1 GeV
+    (where :func:`r_ratio` is the parton model).
+    """
+    if sqrt_s <= 2.0 * C.M_PIPM or sqrt_s >= 1.1:
+        return 0.0
+    beta = math.sqrt(1.0 - 4.0 * C.M_PIPM**2 / (sqrt_s * sqrt_s))
+    return 0.25 * beta**3 * pion_form_factor_sq(sqrt_s)
+
+
+def _r_narrow(sqrt_s: float, m: float, g: float, b_ee: float, b_f: float) -> float:
+    """R of a narrow vector meson V -> f: sigma = (12 pi/m^2) B_ee B_f m^2 Gamma^2/((s - m^2)^2 + m^2 Gamma^2)
+    (the spin-1 Breit-Wigner in e+e-, PDG RPP 2024 "Kinematics", eq. (49.53)) over
+    sigma_mumu = 4 pi alpha^2/(3 s): R = 9 s B_ee B_f Gamma^2 / (alpha^2 ((s - m^2)^2 + m^2 Gamma^2))."""
+    s = sqrt_s * sqrt_s
+    return 9.0 * s * b_ee * b_f * g * g / (C.ALPHA**2 * ((s - m * m) ** 2 + m * m * g * g))
+
+
+def r_ratio(sqrt_s: float) -> float:
+    """R = sigma(e+e- -> hadrons)/sigma(e+e- -> mu+mu-) at sqrt(s) (GeV).
+
+    Below 1.1 GeV: pi+ pi- through the rho and rho' (:func:`r_pipi`), plus the omega(782)
+    and phi(1020) in all their other hadronic modes (omega -> 3 pi, pi0 gamma: B_f = 1 - B_pipi;
+    phi -> K Kbar, 3 pi, eta gamma: B_f = 1 - B_ee - B_mumu) as Breit-Wigners of their PDG masses,
+    widths and B_ee (:func:`_r_narrow`), above the 3-pion threshold (the omega peak gives
+    sigma(e+e- -> 3 pi) = 1.58 mu b, the phi peak R = 50).  Not included: the pi0 gamma tail below
+    2 m_pi+, omega-rho interference in pi pi, 4 pi and K Kbar pi (R of a few 0.1 at 1-1.1 GeV).
+    Above 1.1 GeV: the parton model with three light quarks, R = 3 sum_q e_q^2 (1 + alpha_s/pi)
+    = 2 x 1.1.  R enters the V width (hadrons are suppressed there by eps^2 alpha/alpha_D
+    relative to V -> chi chi), the thermal targets (docs/thermal.md) and V -> hadrons decays.
     """
     if sqrt_s <= 2.0 * C.M_PIPM:
         return 0.0
-    s = sqrt_s * sqrt_s
-    if sqrt_s < 1.1:
-        m_rho, g_rho = 0.77526, 0.1491  # PDG RPP 2024
-        beta = math.sqrt(1.0 - 4.0 * C.M_PIPM**2 / s)
-        f2 = m_rho**4 / ((m_rho**2 - s) ** 2 + m_rho**2 * g_rho**2)
-        return 0.25 * beta**3 * f2
-    return 2.0 * 1.1
+    if sqrt_s >= 1.1:
+        return 2.0 * 1.1
+    r = r_pipi(sqrt_s)
+    if sqrt_s > 2.0 * C.M_PIPM + C.M_PI0:
+        r += _r_narrow(sqrt_s, _M_OMEGA, _G_OMEGA, _BEE_OMEGA, 1.0 - _BPIPI_OMEGA - _BEE_OMEGA)
+        r += _r_narrow(sqrt_s, _M_PHI, _G_PHI, _BEE_PHI, 1.0 - _BEE_PHI - _BMUMU_PHI)
+    return r
 
 
 def total_width(

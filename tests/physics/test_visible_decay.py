@@ -101,10 +101,10 @@ def test_end_to_end_minos():
 
 
 def test_hadronic_decays_as_pion_pairs() -> None:
-    """final_state = "hadrons": BR = Gamma(V -> mu mu)|_(m_mu -> 0) R(m_V) / Gamma_V, pi+ pi- pairs on
+    """final_state = "hadrons": BR = Gamma(V -> mu mu)|_(m_mu -> 0) R_pipi(m_V) / Gamma_V, pi+ pi- pairs on
     shell that add up to the V; the same V lines as the mu mu run (same seed), so the signals
     are in the ratio of the two widths exactly."""
-    from bdgen.physics.widths import r_ratio, width_to_fermions
+    from bdgen.physics.widths import r_pipi, width_to_fermions
 
     base = ["signal.channel=decay", "model.m_v=0.5", "model.m_chi=0.3", "model.epsilon=1e-8",
             'production.channels=["eta"]', "run.events=300"]
@@ -117,7 +117,7 @@ def test_hadronic_decays_as_pion_pairs() -> None:
     m_pi = np.sqrt(ev["recoil_E"] ** 2 - ev["recoil_px"] ** 2 - ev["recoil_py"] ** 2 - ev["recoil_pz"] ** 2)
     np.testing.assert_allclose(m_pi, C.M_PIPM, rtol=1e-6)
     a = C.ALPHA * 1e-16
-    want = float(width_to_fermions(0.5, a, 0.0)) * r_ratio(0.5) / float(width_to_fermions(0.5, a, C.M_MU))
+    want = float(width_to_fermions(0.5, a, 0.0)) * r_pipi(0.5) / float(width_to_fermions(0.5, a, C.M_MU))
     n = min(len(had), len(mumu))
     np.testing.assert_allclose(had.events["weight"][:n] / mumu.events["weight"][:n] * (
         had.summary["n_effective_trials"] / mumu.summary["n_effective_trials"]), want, rtol=1e-9)
