@@ -163,7 +163,7 @@ def sample_events(ch: Channel, nu: NeutrinoSample, contrib: np.ndarray, total: f
     a = np.log(lo + t0)
     b = np.log(hi + t0)
     xi = a[:, None] + (b - a)[:, None] * xg[None, :]
-    tg = np.exp(xi) - t0[:, None]
+    tg = np.minimum(np.exp(xi) - t0[:, None], hi[:, None])  # rounding must not step past T_max
     pdf = np.zeros_like(tg)
     for f in np.unique(fl):
         m = fl == f
@@ -330,6 +330,7 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
         recoil: dict[str, dict[str, np.ndarray]] = {}
         events: dict[str, dict[str, np.ndarray]] = {}
         v_m3 = nu.volume_m3
+        nc_vals = np.zeros(len(nu))  # proton + neutron per neutrino: the two share the histories
         for ch in channels(det, cfg.signal.channel):
             # expected events per POT-normalised neutrino: weight x vals
             vals = np.zeros(len(nu))
@@ -340,6 +341,8 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
                     vals[m] = sig * ch.density[nu.volume[m]] * v_m3 * pot * eff
             by_flavour = {FLAVOUR_NAMES[fl]: nu.total(vals, mask=nu.flavour == fl)[0] for fl in FLAVOURS}
             tot2, err2 = nu.total(vals)
+            if ch.name in ("nc_proton", "nc_neutron"):
+                nc_vals += vals
             rates[ch.name] = {"label": ch.label, "events": tot2, "error": err2, "per_pot": tot2 / pot,
                               "by_flavour": by_flavour}
             ev = sample_events(ch, nu, nu.weight * vals, tot2, n_events, t_lo, t_hi, source.beam.timing, rng)
@@ -354,8 +357,8 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
                     if sel.any():
                         rh[FLAVOUR_NAMES[fl]], _ = _hist(ev["recoil_T"][sel], ev["weight"][sel], tedg)
                 recoil[ch.name] = rh
-        nc_total = sum(rates[k]["events"] for k in ("nc_proton", "nc_neutron"))
-        nc_err = math.hypot(rates["nc_proton"]["error"], rates["nc_neutron"]["error"])
+        # correlated: the same neutrino histories feed both, so the error is that of the summed rate
+        nc_total, nc_err = nu.total(nc_vals)
         summary = {
             "detector": det.name,
             "distance_m": det.distance,
