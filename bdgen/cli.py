@@ -314,7 +314,7 @@ def _scan(args: argparse.Namespace) -> int:
             thermal = [(p.m_chi, thermal_target(p.m_chi, ratio=p.m_v / p.m_chi, alpha_d=cfg0.model.alpha_d,
                                                 dirac=dirac)["y"]) for p in points if p.m_v > 2.0 * p.m_chi]
         plot_sensitivity(points, args.plot, compare=args.compare, thermal=thermal,
-                         title=f"{int(100 * args.cl)}% CL, background {args.background:g}, "
+                         title=f"{100 * args.cl:g}% CL, background {args.background:g}, "
                                f"signal < {settings['signal_upper_limit']:.3g} events")
     if not args.quiet:
         print(f"signal upper limit {settings['signal_upper_limit']:.4g} events ({args.limit}, CL {args.cl})")

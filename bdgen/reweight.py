@@ -82,7 +82,7 @@ def reweight_events(events: dict[str, np.ndarray], old: Config, new: Config) -> 
     if old.model.name != "dark_photon":
         raise CardError(f"model.name = {old.model.name!r}: reweighting is implemented for the dark photon only; "
                         "run again with the new couplings")
-    if old.signal.channel == "decay":
+    if old.signal.channel == "decay" or "decay" in (old.signal.channels or ()):
         raise CardError("signal.channel = \"decay\": visible-decay samples cannot be reweighted (the decay "
                         "probability depends on the V's path and lifetime); run again with the new couplings")
     w = np.asarray(events["weight"], dtype=float)

@@ -100,8 +100,13 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
 
     if method not in ("classical", "feldman_cousins"):
         raise CardError(f"--limit = {method!r}: must be 'classical' or 'feldman_cousins'")
-    if background < 0 or background_error < 0:
-        raise CardError("--background and --background-error must be >= 0")
+    if not (background >= 0 and background_error >= 0 and math.isfinite(background + background_error)):
+        raise CardError(f"--background = {background}, --background-error = {background_error}: must be finite "
+                        "and >= 0")
+    if observed is not None and not (observed >= 0 and math.isfinite(observed)):
+        raise CardError(f"--observed = {observed}: must be a finite count >= 0")
+    if not 0 < cl < 1:
+        raise CardError(f"--cl = {cl}: must lie between 0 and 1")
     plain, relations = split_relations(overrides)
     base = read_card(builtin_card_path("miniboone") if card_path is None else card_path)
     names = [g.name for g in grids]
@@ -121,6 +126,10 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         if background_error > 0:
             raise CardError("--limit feldman_cousins takes a known background (no --background-error)")
         s_up = feldman_cousins_upper_limit(int(math.floor(n_obs)), background, cl=cl)
+    if not s_up > 0:
+        raise CardError(f"--observed = {n_obs:g} with --background = {background:g}: the {method} {cl:g} CL upper "
+                        "limit on the signal is 0 (fewer events than the background allows at this CL); no "
+                        "coupling limit follows. Use --limit feldman_cousins, which never gives an empty interval")
     mesh = np.meshgrid(*[g.values for g in grids], indexing="ij")
     points = []
     total = mesh[0].size
@@ -133,9 +142,12 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         if cfg.model.name != "dark_photon":
             raise CardError(f"model.name = {cfg.model.name!r}: scans derive limits on eps and Y, which are defined "
                             "for the dark photon; run the baryonic model point by point with bdgen run")
-        if cfg.signal.channel == "decay":
+        if cfg.signal.channel == "decay" or "decay" in (cfg.signal.channels or ()):
             raise CardError("signal.channel = \"decay\": scans derive eps limits by reweighting, which visible "
                             "decays do not allow; scan model.epsilon with separate runs instead")
+        if len(cfg.signal.channels or ()) > 1 or len(cfg.detector.names or ()) > 1:
+            raise CardError("signal.channels / detector.names with several entries: a scan derives one limit "
+                            "from one event set; scan one channel and one detector at a time")
         if seed is None:
             # one seed for every point: the points share their random numbers (the same mesons
             # where the channel mix agrees), so the scanned curve is smooth and point-to-point

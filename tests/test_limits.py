@@ -111,3 +111,47 @@ def test_decay_samples_are_not_reweighted(tmp_path):
     bdgen.write(r, tmp_path / "d.h5")
     with pytest.raises(CardError, match="cannot be reweighted"):
         reweight_file(str(tmp_path / "d.h5"), ["model.epsilon=1e-7"])
+
+
+@pytest.mark.parametrize("n0, b, table", [(0, 2.0, 1.26), (0, 3.0, 1.08), (0, 4.0, 1.01), (0, 5.0, 0.98),
+                                          (1, 4.0, 1.39), (1, 5.0, 1.22), (2, 1.0, 4.91), (4, 0.0, 8.60)])
+def test_feldman_cousins_table_iv_below_background(n0, b, table):
+    """Feldman & Cousins, PRD 57 (1998) 3873, Table IV (90% CL, two decimals), including n0 < b where
+    the raw construction jumps with b and the table's upper ends are non-increasing in b."""
+    assert feldman_cousins_upper_limit(n0, b) == approx(table, abs=0.02)
+
+
+def test_feldman_cousins_large_counts_not_capped():
+    """For n0 = b = 5000 the interval is Gaussian: s_up = 1.645 sqrt(b + s_up) (90% two-sided), 117.7;
+    the s range grows with the counts (it used to stop at 100)."""
+    s_up = feldman_cousins_upper_limit(5000, 5000.0)
+    assert s_up == approx(1.645 * math.sqrt(5000 + s_up), rel=0.01)
+    assert feldman_cousins_upper_limit(100, 0.0) > 100.0
+
+
+@pytest.mark.parametrize("n, b, sigma_b", [(2, 0.5, 2.0), (3, 1.0, 3.0), (2, 1.0, 1.5), (10, 5.0, 3.0)])
+def test_background_uncertainty_against_quadrature(n, b, sigma_b):
+    """Cousins-Highland: P(N <= n) averaged over a Gaussian background truncated at 0, against scipy
+    quad of the same average (rel 1e-6), also where sigma_b is comparable to b."""
+    from scipy import integrate, optimize
+
+    norm = stats.norm.sf(0.0, b, sigma_b)
+
+    def p(s):
+        return integrate.quad(lambda bb: stats.poisson.cdf(n, s + bb) * stats.norm.pdf(bb, b, sigma_b),
+                              0.0, b + 12 * sigma_b, epsabs=0, epsrel=1e-10)[0] / norm
+
+    ref = optimize.brentq(lambda s: p(s) - 0.1, 0.0, 50.0, xtol=1e-12)
+    assert classical_upper_limit(n, b, sigma_b=sigma_b) == approx(ref, rel=1e-6)
+
+
+def test_scan_refuses_empty_limits_and_decay_lists():
+    grid = [parse_grid("m_chi=0.02:0.02:1")]
+    base = ["model.m_v=3*m_chi", "run.events=100"]
+    with pytest.raises(CardError, match="upper limit on the signal is 0"):
+        run_scan(None, base, grid, background=3.0, observed=0.0)
+    with pytest.raises(CardError, match="--observed"):
+        run_scan(None, base, grid, background=3.0, observed=-1.0)
+    with pytest.raises(CardError, match="decay"):
+        run_scan(None, [*base, 'signal.channels=["decay"]', "model.m_v=0.05", "model.m_chi=0.04"],
+                 [parse_grid("m_chi=0.04:0.04:1")])

@@ -69,9 +69,10 @@ def _pion_k(s: float) -> float:
 
 
 def _ks_bw(s: float, m: float, g: float) -> complex:
-    """m^2/(m^2 - s - i sqrt(s) Gamma(s)), Gamma(s) = Gamma (m/sqrt s) (k(s)/k(m^2))^3 (P wave)."""
+    """m^2/(m^2 - s - i sqrt(s) Gamma(s)), Gamma(s) = Gamma (m^2/s) (k(s)/k(m^2))^3 (P wave, the form
+    with which Kuehn and Santamaria fitted their parameters)."""
     w = math.sqrt(s)
-    g_s = g * (m / w) * (_pion_k(s) / _pion_k(m * m)) ** 3
+    g_s = g * (m / w) ** 2 * (_pion_k(s) / _pion_k(m * m)) ** 3
     return m * m / complex(m * m - s, -w * g_s)
 
 
