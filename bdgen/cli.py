@@ -64,6 +64,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--compare", help="published limits to draw: CSV with columns m_chi, Y")
     sc.add_argument("--thermal", action="store_true",
                     help="draw the thermal relic target of the card's model (dm, alpha_D, m_V/m_chi) on the plot")
+    sc.add_argument("--eps-grid", metavar="LO:HI:N",
+                    help="signal.channel = decay only: eps values (log-spaced) of the direct runs that give N(eps) "
+                         "(default 1e-8:1e-2:19)")
     sc.add_argument("--seed", type=int, help="random seed")
     sc.add_argument("--overwrite", action="store_true", help="replace existing output files")
     sc.add_argument("-q", "--quiet", action="store_true")
@@ -297,9 +300,19 @@ def _scan(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"scan point {k}/{n}", file=sys.stderr)
 
+    eps_grid = None
+    if args.eps_grid is not None:
+        parts = args.eps_grid.split(":")
+        try:
+            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+        except (ValueError, IndexError):
+            raise CardError(f"--eps-grid {args.eps_grid!r}: expected LO:HI:N, e.g. 1e-8:1e-2:19") from None
+        if len(parts) != 3 or not (0 < lo < hi) or n < 2:
+            raise CardError(f"--eps-grid {args.eps_grid!r}: need 0 < LO < HI and N >= 2")
+        eps_grid = np.geomspace(lo, hi, n)
     points, settings = run_scan(args.card, args.overrides, grids, background=args.background,
                                 background_error=args.background_error, observed=args.observed, cl=args.cl,
-                                method=args.limit, seed=args.seed, progress=progress)
+                                method=args.limit, seed=args.seed, eps_grid=eps_grid, progress=progress)
     write_table(points, settings, args.output, overwrite=args.overwrite)
     if args.plot:
         from .plotting import plot_sensitivity
@@ -318,10 +331,13 @@ def _scan(args: argparse.Namespace) -> int:
                                f"signal < {settings['signal_upper_limit']:.3g} events")
     if not args.quiet:
         print(f"signal upper limit {settings['signal_upper_limit']:.4g} events ({args.limit}, CL {args.cl})")
-        print(f"{'m_chi':>10} {'m_V':>10} {'signal':>11} {'error':>9} {'eps limit':>11} {'Y limit':>11}")
+        band = "eps_grid" in settings  # visible decays: an excluded band [lower, upper] in eps
+        print(f"{'m_chi':>10} {'m_V':>10} {'signal':>11} {'error':>9} {'eps limit':>11} {'Y limit':>11}"
+              + (f" {'eps upper':>11} {'Y upper':>11}" if band else ""))
         for p in points:
             print(f"{p.m_chi:>10.4g} {p.m_v:>10.4g} {p.signal_events:>11.4g} {p.signal_events_error:>9.2g} "
-                  f"{p.epsilon_limit:>11.4g} {p.y_limit:>11.4g}")
+                  f"{p.epsilon_limit:>11.4g} {p.y_limit:>11.4g}"
+                  + (f" {p.epsilon_upper:>11.4g} {p.y_upper:>11.4g}" if band else ""))
         print(f"table written to {args.output}")
     return 0
 

@@ -342,6 +342,10 @@ def config_from_dict(card: dict[str, Any]) -> Config:
         if model.dm != "dirac":
             raise CardError(f"model.dm = {fmt_value(model.dm)}: inelastic dark matter is a pseudo-Dirac fermion; "
                             "use dm = \"dirac\"")
+        if model.delta is not None and model.m_v is not None and model.delta >= model.m_v:
+            raise CardError(f"model.delta = {model.delta} with model.m_v = {model.m_v}: bdgen treats chi2 -> chi1 "
+                            "l+ l- through an off-shell V and needs delta < m_v (for delta >= m_v the chi2 decays "
+                            "promptly to chi1 V)")
     if model.name in ("dark_photon", "inelastic"):
         if model.epsilon is None:
             raise CardError("model.epsilon is missing (required: kinetic mixing)")

@@ -814,11 +814,13 @@ def scatter_idm(
         p = math.sqrt(px * px + py * py + pz * pz)
         lam = p / m2 * ctau2 if chi[h] == 1 else math.inf
         if lam < 1e300:
+            # lam (e^{-t_in/lam} - e^{-t_out/lam}) without cancellation for lam >> length
             a_in = math.exp(-hit[h, 12] / lam)
-            a_out = math.exp(-hit[h, 13] / lam)
-            l_eff = lam * (a_in - a_out)
+            q_dec = -math.expm1(-(hit[h, 13] - hit[h, 12]) / lam)  # decay fraction inside, given t_in
+            l_eff = lam * a_in * q_dec
         else:
-            a_in = a_out = 1.0
+            a_in = 1.0
+            q_dec = 0.0
             l_eff = length
         row[0] = total * l_eff
         if total <= 0.0 or l_eff <= 0.0:
@@ -858,8 +860,8 @@ def scatter_idm(
                 break
         u3, u4 = uniform2(k0, k1, trial[h], stage, draw)
         draw += 1
-        if lam < 1e300 and a_in > a_out:  # the chi2 survives to d: truncated exponential
-            d = -lam * math.log(a_in - u4 * (a_in - a_out))
+        if lam < 1e300 and q_dec > 0.0:  # the chi2 survives to d: truncated exponential from t_in
+            d = hit[h, 12] - lam * math.log1p(-u4 * q_dec)
         else:
             d = hit[h, 12] + u4 * length
         _write_recoil(row, hit[h], e, px, py, pz, t, mt, m_out, u3, d, c_m_per_ns)
@@ -916,15 +918,16 @@ def decay_visible(
         t_in = hit[h, 12]
         t_out = hit[h, 13]
         a_in = math.exp(-t_in / lam)
-        a_out = math.exp(-t_out / lam)
+        q_dec = -math.expm1(-(t_out - t_in) / lam)  # decay fraction inside, given survival to t_in
         row = out[h]
-        row[0] = br_vis * (a_in - a_out)
+        row[0] = br_vis * a_in * q_dec
         out_target[h] = 0
         draw = 0
         u, u2 = uniform2(k0, k1, trial[h], stream[h], draw)
         draw += 1
         # decay distance from the truncated exponential
-        d = -lam * math.log(a_in - u * (a_in - a_out)) if a_in > a_out else 0.5 * (t_in + t_out)
+        # (from t_in, so it stays finite and exact when exp(-t_in/lam) underflows or lam >> t_out - t_in)
+        d = t_in - lam * math.log1p(-u * q_dec) if q_dec > 0.0 else 0.5 * (t_in + t_out)
         # frame of the helicity axis: the meson rest frame (polarised) or the lab
         if polarised[h] == 1:
             bfx = hit[h, 1] / hit[h, 0]

@@ -1085,11 +1085,11 @@ def _decay_chi2(ctx: dict[str, Any], o_trial: np.ndarray, o_chi: np.ndarray, str
     p = np.sqrt((p3 * p3).sum(axis=1))
     lam = p / d["m2"] * d["ctau"]
     a_in = np.exp(-h[:, 12] / lam)
-    a_out = np.exp(-h[:, 13] / lam)
+    q_dec = -np.expm1(-(h[:, 13] - h[:, 12]) / lam)  # decay fraction inside, given survival to the entry
     streams = EventStreams(ctx["k0"], ctx["k1"], o_trial[sel], stream[sel])
     u = streams.uniform(np.arange(sel.size), 0)
-    span = a_in - a_out
-    dist = np.where(span > 0, -lam * np.log(np.maximum(a_in - u[:, 0] * span, 1e-300)), 0.5 * (h[:, 12] + h[:, 13]))
+    span = a_in * q_dec  # exp(-t_in/lam) - exp(-t_out/lam) without cancellation
+    dist = np.where(q_dec > 0, h[:, 12] - lam * np.log1p(-u[:, 0] * q_dec), 0.5 * (h[:, 12] + h[:, 13]))
     fs = EventStreams(ctx["k0"], ctx["k1"], o_trial[sel], stream[sel] + _STAGE_FINAL_OFFSET)
     chi1, lm, lp, viol = sample_decay(h[:, 8:12], d["m1"], d["m2"], d["m_v"], d["gamma_v"], d["m_l"], fs,
                                       np.arange(sel.size))

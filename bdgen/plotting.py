@@ -98,6 +98,10 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     ok = np.isfinite(y[order])
     ax.plot(m[order][ok], y[order][ok], "o-", color="tab:blue", label="bdgen limit")
+    y_up = np.array([getattr(p, "y_upper", np.nan) for p in points])[order]
+    if np.isfinite(y_up).any():  # visible decays: the band's upper edge (V decaying before the detector)
+        ax.plot(m[order][np.isfinite(y_up)], y_up[np.isfinite(y_up)], "o--", color="tab:blue",
+                label="bdgen limit, upper edge")
     if thermal:
         tm = np.array(thermal)
         ax.plot(tm[:, 0], tm[:, 1], "-", color="tab:green", label="thermal relic target")

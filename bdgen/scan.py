@@ -6,6 +6,12 @@ variable alone; nothing is evaluated).  Each grid point is one run of the card (
 ``run.precision``, default 0.05 for scans); its events give, through the exact reweighting of
 :mod:`bdgen.reweight`, the signal as a function of eps at the card's alpha_D, from which the
 limit on eps and on Y = eps^2 alpha_D (m_chi/m_V)^4 follow (:mod:`bdgen.limits`).
+
+Visible decays (``signal.channel = "decay"``) cannot be reweighted (the decay probability in the
+detector depends on the V's path and on Gamma_V(eps)): there N(eps) is computed by direct runs on
+an eps grid (``eps_grid``, common random numbers), and the excluded band is where N(eps) >= s_up,
+interpolated log-log between grid points: a lower limit (eps too small: too few V) and an upper
+one (eps too large: the V decay before the detector).
 """
 
 from __future__ import annotations
@@ -77,6 +83,8 @@ class ScanPoint:
     epsilon_limit: float
     y_limit: float
     n_events: int
+    epsilon_upper: float = math.nan
+    y_upper: float = math.nan
 
 
 def signal_vs_epsilon(events: dict[str, np.ndarray], cfg: Config) -> Callable[[float], float]:
@@ -91,11 +99,85 @@ def signal_vs_epsilon(events: dict[str, np.ndarray], cfg: Config) -> Callable[[f
     return at
 
 
+DEFAULT_EPS_GRID = np.geomspace(1e-8, 1e-2, 19)  # visible decays: three points per decade
+
+
+def band_crossings(eps: np.ndarray, n: np.ndarray, s_up: float) -> tuple[float, float]:
+    """The lower and upper ends of {eps: N(eps) >= s_up} from N on an increasing grid ``eps`` (k,),
+    interpolated log-log between the grid points around each crossing (N = 0 counts as 1e-300).
+
+    Returns (nan, nan) when N stays below s_up; an end beyond the grid is nan (lower) or inf
+    (upper) so that it is never mistaken for a limit."""
+    eps = np.asarray(eps, float)
+    ln = np.log(np.maximum(np.asarray(n, float), 1e-300))
+    ls = math.log(s_up)
+    above = ln >= ls
+    if not above.any():
+        return math.nan, math.nan
+    i, j = int(np.argmax(above)), int(len(above) - 1 - np.argmax(above[::-1]))
+
+    def cross(a: int, b: int) -> float:
+        t = (ls - ln[a]) / (ln[b] - ln[a])
+        return float(math.exp(math.log(eps[a]) + t * (math.log(eps[b]) - math.log(eps[a]))))
+
+    lower = cross(i - 1, i) if i > 0 else math.nan
+    upper = cross(j, j + 1) if j < len(eps) - 1 else math.inf
+    return lower, upper
+
+
+def _decay_band(base: dict[str, Any], sets: list[str], grid_e: np.ndarray, s_up: float, seed: int,
+                generate: Callable[..., Any], refine: int = 3) -> tuple[float, float]:
+    """Lower and upper eps of the visible-decay band N(eps) >= s_up by direct runs (same seed).
+
+    The grid is run upwards; once N has fallen to zero after being positive (the V now decay
+    before the detector, and N only falls further) the rest of the grid is zero.  Each end found
+    between two grid points is then narrowed by ``refine`` bisections in ln eps (one run each)
+    before the log-log interpolation of :func:`band_crossings`."""
+    cache: dict[float, float] = {}
+    # where the V decay before (or far beyond) the detector N is tiny and its weights so uneven
+    # that the precision rule would run for ever; those runs stop at 2e7 trials unless the card
+    # sets run.max_trials
+    cap = [] if any(o.startswith("run.max_trials") for o in sets) else ["run.max_trials=20000000"]
+
+    def n_at(e: float) -> float:
+        if e not in cache:
+            cfg_e = config_from_dict(apply_overrides(base, [*sets, *cap, f"model.epsilon={float(e)!r}"]))
+            cache[e] = float(generate(cfg_e, seed=seed).summary["signal_events"])
+        return cache[e]
+
+    n_e: list[float] = []
+    for e in grid_e:
+        if n_e and n_e[-1] == 0.0 and max(n_e) > 0.0:
+            n_e.append(0.0)
+        else:
+            n_e.append(n_at(float(e)))
+    lower, upper = band_crossings(grid_e, np.array(n_e), s_up)
+
+    def narrow(edge: float) -> float:
+        if not (math.isfinite(edge) and edge > 0):
+            return edge
+        k = int(np.searchsorted(grid_e, edge))
+        a, b = float(grid_e[max(k - 1, 0)]), float(grid_e[min(k, len(grid_e) - 1)])
+        for _ in range(refine):
+            mid = math.sqrt(a * b)
+            if (n_at(mid) >= s_up) == (n_at(a) >= s_up):
+                a = mid
+            else:
+                b = mid
+        lo_e, hi_e = band_crossings(np.array([a, b]), np.array([n_at(a), n_at(b)]), s_up)
+        return lo_e if edge == lower else hi_e
+
+    return narrow(lower), narrow(upper)
+
+
 def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, background: float = 0.0,
              background_error: float = 0.0, observed: float | None = None, cl: float = 0.9,
-             method: str = "classical", seed: int | None = None,
+             method: str = "classical", seed: int | None = None, eps_grid: np.ndarray | None = None,
              progress: Callable[[int, int], None] | None = None) -> tuple[list[ScanPoint], dict[str, Any]]:
-    """Run the scan; returns the points and the settings used (for the output's metadata)."""
+    """Run the scan; returns the points and the settings used (for the output's metadata).
+
+    ``eps_grid`` (increasing, shape (k,)): the eps values of the direct runs for visible decays
+    (default :data:`DEFAULT_EPS_GRID`); unused for scattering channels."""
     from .pipeline import generate
 
     if method not in ("classical", "feldman_cousins"):
@@ -119,6 +201,11 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
             raise CardError(f"model.{target}={source}: {source} is not a scanned variable")
     if not any(o.startswith(("run.precision", "run.events")) for o in plain):
         plain = [*plain, "run.precision=0.05"]
+    if eps_grid is not None:
+        eg = np.asarray(eps_grid, float)
+        if eg.ndim != 1 or eg.size < 2 or not np.all(eg > 0) or not np.all(np.diff(eg) > 0):
+            raise CardError(f"--eps-grid: {eg.tolist()}: need at least two increasing values > 0")
+    any_decay = False
     n_obs = background if observed is None else observed
     if method == "classical":
         s_up = classical_upper_limit(n_obs, background, cl=cl, sigma_b=background_error)
@@ -142,9 +229,10 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         if cfg.model.name != "dark_photon":
             raise CardError(f"model.name = {cfg.model.name!r}: scans derive limits on eps and Y, which are defined "
                             "for the dark photon; run the baryonic model point by point with bdgen run")
-        if cfg.signal.channel == "decay" or "decay" in (cfg.signal.channels or ()):
-            raise CardError("signal.channel = \"decay\": scans derive eps limits by reweighting, which visible "
-                            "decays do not allow; scan model.epsilon with separate runs instead")
+        decay = cfg.signal.channel == "decay"
+        any_decay = any_decay or decay
+        if "decay" in (cfg.signal.channels or ()):
+            raise CardError("signal.channels = [\"decay\"]: scan visible decays with signal.channel = \"decay\"")
         if len(cfg.signal.channels or ()) > 1 or len(cfg.detector.names or ()) > 1:
             raise CardError("signal.channels / detector.names with several entries: a scan derives one limit "
                             "from one event set; scan one channel and one detector at a time")
@@ -155,21 +243,30 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
             seed = cfg.run.seed if cfg.run.seed is not None else secrets.randbits(62)
         r = generate(cfg, seed=seed)
         s = r.summary
-        at = signal_vs_epsilon(r.events, cfg)
-        eps_lim = epsilon_limit(at, cfg.model.epsilon, s_up) if s["signal_events"] > 0 else math.inf
+        eps_up = math.nan
+        if decay:
+            grid_e = DEFAULT_EPS_GRID if eps_grid is None else np.asarray(eps_grid, float)
+            eps_lim, eps_up = _decay_band(base, sets, grid_e, s_up, seed, generate)
+        else:
+            at = signal_vs_epsilon(r.events, cfg)
+            eps_lim = epsilon_limit(at, cfg.model.epsilon, s_up) if s["signal_events"] > 0 else math.inf
         m = cfg.model
         points.append(ScanPoint(
             m_chi=m.m_chi, m_v=m.m_v, signal_events=s["signal_events"], signal_events_error=s["signal_events_error"],
             channels={c["production"]: c["events"] for c in s["channels"]},
             epsilon_limit=eps_lim,
-            y_limit=float(y_parameter(eps_lim, m.alpha_d, m.m_chi, m.m_v)) if math.isfinite(eps_lim) else math.inf,
+            y_limit=float(y_parameter(eps_lim, m.alpha_d, m.m_chi, m.m_v)) if math.isfinite(eps_lim) else eps_lim,
             n_events=s["n_events"],
+            epsilon_upper=eps_up,
+            y_upper=float(y_parameter(eps_up, m.alpha_d, m.m_chi, m.m_v)) if math.isfinite(eps_up) else eps_up,
         ))
         if progress is not None:
             progress(k + 1, total)
     settings = {"signal_upper_limit": s_up, "background": background, "background_error": background_error,
                 "observed": n_obs, "cl": cl, "method": method, "overrides": overrides, "seed": seed,
                 "grids": {g.name: g.values.tolist() for g in grids}}
+    if any_decay:  # a visible-decay scan: record its eps grid
+        settings["eps_grid"] = (DEFAULT_EPS_GRID if eps_grid is None else np.asarray(eps_grid, float)).tolist()
     return points, settings
 
 
@@ -188,6 +285,8 @@ def write_table(points: list[ScanPoint], settings: dict[str, Any], path: str, *,
         "signal_events_error": np.array([p.signal_events_error for p in points]),
         "epsilon_limit": np.array([p.epsilon_limit for p in points]),
         "y_limit": np.array([p.y_limit for p in points]),
+        "epsilon_upper": np.array([p.epsilon_upper for p in points]),
+        "y_upper": np.array([p.y_upper for p in points]),
         "n_events": np.array([p.n_events for p in points]),
     }
     for c in chans:

@@ -155,3 +155,23 @@ def test_scan_refuses_empty_limits_and_decay_lists():
     with pytest.raises(CardError, match="decay"):
         run_scan(None, [*base, 'signal.channels=["decay"]', "model.m_v=0.05", "model.m_chi=0.04"],
                  [parse_grid("m_chi=0.04:0.04:1")])
+
+
+def test_visible_decay_band_against_direct_runs():
+    """signal.channel = "decay": the scan's excluded band [eps_lower, eps_upper] comes from direct runs on
+    an eps grid; a new run at either edge gives the signal upper limit, within 25 % (the log-log
+    interpolation over the last bisection bracket, a factor 1.15 in eps, where N varies steeply)."""
+    card = ["model.m_chi=0.04", "signal.channel=decay", "run.precision=0.05"]
+    points, settings = run_scan(None, card, [parse_grid("m_v=0.05:0.05:1")], background=10.0, seed=1,
+                                eps_grid=np.geomspace(3e-8, 3e-6, 5))
+    p = points[0]
+    s_up = settings["signal_upper_limit"]
+    assert 0 < p.epsilon_limit < p.epsilon_upper < 3e-6
+    assert p.y_upper == approx(y_parameter(p.epsilon_upper, 0.1, 0.04, 0.05), rel=1e-12)
+    for eps in (p.epsilon_limit, p.epsilon_upper):
+        r = bdgen.generate(bdgen.load_card(None, [*card, "model.m_v=0.05", f"model.epsilon={eps}"]), seed=5).summary
+        assert r["signal_events"] == approx(s_up, rel=0.25)
+    # between the edges the signal exceeds the limit
+    mid = math.sqrt(p.epsilon_limit * p.epsilon_upper)
+    r = bdgen.generate(bdgen.load_card(None, [*card, "model.m_v=0.05", f"model.epsilon={mid}"]), seed=5).summary
+    assert r["signal_events"] > s_up
