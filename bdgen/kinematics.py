@@ -1,13 +1,17 @@
 """Jitted relativistic kinematics helpers.
 
 Units: GeV for energies and momenta.  Four-vectors are ``(E, px, py, pz)``.
-All functions are scalar (one particle at a time) so that they can be called from the
-event kernels without temporaries; they are also callable from Python for tests.
+The jitted functions are scalar (one particle at a time) so that they can be called from the
+event kernels without temporaries; they are also callable from Python for tests.  The two numpy
+functions at the end (:func:`boost_many`, :func:`orthonormal_basis`) work on arrays of particles
+for the vectorised samplers (Delta, DIS, inelastic DM, neutrinos).
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from ._jit import jit
 
@@ -101,3 +105,30 @@ def decay_two_body(e, px, py, pz, m_parent, m_a, m_b, cos_theta, phi):  # type: 
     if p > 0.0:
         ux, uy, uz = rotate_to_axis(ux, uy, uz, px / p, py / p, pz / p)
     return boost(ea, pstar * ux, pstar * uy, pstar * uz, px / e, py / e, pz / e)
+
+
+def boost_many(p4: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Lorentz boost of four-vectors p4 (n, 4) by velocity beta (n, 3) (|beta| < 1): a particle at
+    rest in a frame moving with velocity beta gets momentum gamma m beta (the convention of
+    :func:`boost`).  Returns (n, 4)."""
+    b2 = np.einsum("ij,ij->i", beta, beta)
+    safe = np.where(b2 > 0, b2, 1.0)
+    gamma = 1.0 / np.sqrt(1.0 - b2)
+    bp = np.einsum("ij,ij->i", beta, p4[:, 1:])
+    coef = np.where(b2 > 0, (gamma - 1.0) * bp / safe, 0.0) + gamma * p4[:, 0]
+    out = np.empty_like(p4)
+    out[:, 0] = gamma * (p4[:, 0] + bp)
+    out[:, 1:] = p4[:, 1:] + coef[:, None] * beta
+    return out
+
+
+def orthonormal_basis(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two unit vectors (e1, e2), each (n, 3), completing the unit vectors a (n, 3) to right-handed
+    bases (e1, e2, a), without branches or a singular direction (Duff et al., "Building an
+    orthonormal basis, revisited", JCGT 6 (2017) 1, listing 3)."""
+    sign = np.where(a[:, 2] >= 0, 1.0, -1.0)
+    k = -1.0 / (sign + a[:, 2])
+    b = a[:, 0] * a[:, 1] * k
+    e1 = np.stack([1.0 + sign * a[:, 0] ** 2 * k, sign * b, -sign * a[:, 0]], axis=1)
+    e2 = np.stack([b, sign + a[:, 1] ** 2 * k, -a[:, 1]], axis=1)
+    return e1, e2

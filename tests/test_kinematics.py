@@ -339,3 +339,31 @@ def test_decay_two_body_isotropic_in_rest_frame():
     for k in range(3):
         res = stats.kstest(dirs[:, k], stats.uniform(loc=-1, scale=2).cdf)
         assert res.pvalue > 1e-3, (k, res)
+
+
+@SETTINGS
+@given(pm=four_momenta(), b=velocities())
+def test_boost_many_matches_the_scalar_boost(pm, b):
+    """The array boost equals the jitted scalar one row by row (and so the independent reference)."""
+    from bdgen.kinematics import boost_many
+
+    p4, _ = pm
+    got = boost_many(np.array([p4, 2.0 * p4]), np.array([b, b]))
+    scale = p4[0] / math.sqrt(1 - b @ b)
+    np.testing.assert_allclose(got[0], boost(*p4, *b), rtol=0, atol=1e-11 * scale)
+    np.testing.assert_allclose(got[1], 2.0 * np.array(boost(*p4, *b)), rtol=0, atol=2e-11 * scale)
+
+
+@SETTINGS
+@given(c=st.floats(min_value=-1.0, max_value=1.0), phi=st.floats(min_value=0.0, max_value=2 * math.pi))
+@example(c=-1.0, phi=0.0)
+@example(c=1.0, phi=0.0)
+def test_orthonormal_basis_is_right_handed(c, phi):
+    """(e1, e2, a) is orthonormal and right-handed for every unit a, including a = -z (to 1e-12)."""
+    from bdgen.kinematics import orthonormal_basis
+
+    a = np.array([unit_from_angles(c, phi)])
+    e1, e2 = orthonormal_basis(a)
+    m = np.stack([e1[0], e2[0], a[0]])
+    np.testing.assert_allclose(m @ m.T, np.eye(3), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.cross(e1[0], e2[0]), a[0], rtol=0, atol=1e-12)

@@ -40,6 +40,7 @@ from .._version import __version__
 from ..config import Config
 from ..detectors import Detector
 from ..errors import CardError
+from ..kinematics import orthonormal_basis
 from ..materials import ELEMENTS
 from . import xsec as X
 from .dif import decay_in_flight
@@ -123,17 +124,6 @@ def windowed(ch: Channel, energy: np.ndarray, flavour: int, t_lo: float, t_hi: f
     return np.where(energy >= grid[0], out, 0.0)
 
 
-def _orthonormal(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two unit vectors completing unit vectors a (n, 3) to right-handed bases (Duff et al.,
-    "Building an orthonormal basis, revisited", JCGT 6 (2017) 1)."""
-    sign = np.where(a[:, 2] >= 0, 1.0, -1.0)
-    k = -1.0 / (sign + a[:, 2])
-    b = a[:, 0] * a[:, 1] * k
-    e1 = np.stack([1.0 + sign * a[:, 0] ** 2 * k, sign * b, -sign * a[:, 0]], axis=1)
-    e2 = np.stack([b, sign + a[:, 1] ** 2 * k, -a[:, 1]], axis=1)
-    return e1, e2
-
-
 def spill_times(timing: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     """Production times within the spill (ns) for a beam's :class:`bdgen.beams.Timing` (zeros
     without one), as bdgen.kernels.spill_times does for the signal."""
@@ -183,7 +173,7 @@ def sample_events(ch: Channel, nu: NeutrinoSample, contrib: np.ndarray, total: f
     sin_rel = np.sqrt(1.0 - cos_rel * cos_rel)
     phi = rng.uniform(0.0, 2.0 * math.pi, e.size)
     d = nu.direction[idx]
-    e1, e2 = _orthonormal(d)
+    e1, e2 = orthonormal_basis(d)
     dir_r = (sin_rel * np.cos(phi))[:, None] * e1 + (sin_rel * np.sin(phi))[:, None] * e2 + cos_rel[:, None] * d
     tt = nu.time[idx]
     return {

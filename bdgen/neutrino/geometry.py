@@ -12,6 +12,7 @@ import numpy as np
 
 from ..detectors import Detector
 from ..geometry import Shape, rotation_matrix
+from ..kinematics import boost_many as boost  # noqa: F401  (re-exported for the neutrino modules)
 
 
 def isotropic(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -26,21 +27,6 @@ def from_angles(theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
     """Unit vectors with polar angle theta to +z and azimuth phi, shape (n, 3)."""
     st = np.sin(theta)
     return np.stack([st * np.cos(phi), st * np.sin(phi), np.cos(theta)], axis=1)
-
-
-def boost(p4: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Lorentz boost of four-vectors p4 (n, 4) by velocity beta (n, 3) (|beta| < 1): the result is
-    the four-vector seen in a frame moving with -beta, i.e. a particle at rest in a frame moving
-    with velocity beta gets momentum gamma m beta (the convention of bdgen.kinematics.boost)."""
-    b2 = np.einsum("ij,ij->i", beta, beta)
-    safe = np.where(b2 > 0, b2, 1.0)
-    gamma = 1.0 / np.sqrt(1.0 - b2)
-    bp = np.einsum("ij,ij->i", beta, p4[:, 1:])
-    coef = np.where(b2 > 0, (gamma - 1.0) * bp / safe, 0.0) + gamma * p4[:, 0]
-    out = np.empty_like(p4)
-    out[:, 0] = gamma * (p4[:, 0] + bp)
-    out[:, 1:] = p4[:, 1:] + coef[:, None] * beta
-    return out
 
 
 def norm(v: np.ndarray) -> np.ndarray:

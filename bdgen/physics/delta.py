@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from .. import constants as C
+from ..kinematics import boost_many, orthonormal_basis
 
 # ---------------------------------------------------------------------------------------------
 # Parameters
@@ -470,33 +471,12 @@ def _envelope(e: np.ndarray, whi: np.ndarray, m_chi: float, m_v: float, dirac: b
     return math.pi / (m * p2) * k * (yhi - ylo) * chi * s / (8.0 * m**3)
 
 
-def _perp_basis(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two unit vectors orthogonal to the unit vectors n (m, 3) and to each other."""
-    a = np.where((np.abs(n[:, 0]) < 0.9)[:, None], np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
-    e1 = np.cross(n, a)
-    e1 /= np.linalg.norm(e1, axis=1)[:, None]
-    e2 = np.cross(n, e1)
-    return e1, e2
-
-
-def _boost(p4: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Boost four-vectors p4 (m, 4) from a frame moving with velocity beta (m, 3) to the lab."""
-    b2 = (beta * beta).sum(axis=1)
-    g = 1.0 / np.sqrt(1.0 - b2)
-    bp = (beta * p4[:, 1:]).sum(axis=1)
-    g2 = np.where(b2 > 0, (g - 1.0) / np.where(b2 > 0, b2, 1.0), 0.0)
-    out = np.empty_like(p4)
-    out[:, 0] = g * (p4[:, 0] + bp)
-    out[:, 1:] = p4[:, 1:] + (g2 * bp + g * p4[:, 0])[:, None] * beta
-    return out
-
-
 def _two_body(parent: np.ndarray, m_parent: np.ndarray, m1: float, m2: float, cos_t: np.ndarray,
               phi: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Decay parent (m, 4) of mass m_parent into m1 + m2 with daughter 1 at polar angle
     acos(cos_t), azimuth phi about ``axis`` (unit (m, 3)) in the parent rest frame; lab 4-vectors."""
     ps = _pstar(m_parent, m1, m2)
-    e1e1, e2e2 = _perp_basis(axis)
+    e1e1, e2e2 = orthonormal_basis(axis)
     st = np.sqrt(np.maximum(0.0, 1.0 - cos_t * cos_t))
     d = (cos_t[:, None] * axis + (st * np.cos(phi))[:, None] * e1e1 + (st * np.sin(phi))[:, None] * e2e2)
     k1 = np.empty((cos_t.size, 4))
@@ -506,7 +486,7 @@ def _two_body(parent: np.ndarray, m_parent: np.ndarray, m1: float, m2: float, co
     k1[:, 1:] = ps[:, None] * d
     k2[:, 1:] = -ps[:, None] * d
     beta = parent[:, 1:] / parent[:, :1]
-    return _boost(k1, beta), _boost(k2, beta)
+    return boost_many(k1, beta), boost_many(k2, beta)
 
 
 def cos_pi_delta(u: Any) -> Any:
@@ -612,7 +592,7 @@ def sample(e_chi: Any, p_chi: Any, m_chi: float, m_v: float, dirac: bool, target
     cth = np.clip((2.0 * e * e2 - 2.0 * m_chi * m_chi - q2) / (2.0 * p1 * p2), -1.0, 1.0)
     sth = np.sqrt(1.0 - cth * cth)
     nhat = pv / np.linalg.norm(pv, axis=1)[:, None]
-    b1, b2 = _perp_basis(nhat)
+    b1, b2 = orthonormal_basis(nhat)
     phi = 2.0 * math.pi * u0[:, 0]
     dout = cth[:, None] * nhat + (sth * np.cos(phi))[:, None] * b1 + (sth * np.sin(phi))[:, None] * b2
     chi_out = np.empty((n, 4))

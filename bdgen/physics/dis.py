@@ -101,6 +101,7 @@ import numpy as np
 
 from .. import constants as C
 from ..errors import CardError
+from ..kinematics import orthonormal_basis
 
 #: Pythia 8 proton PDF set used (PDF:pSet): NNPDF2.3 QCD+QED LO, alpha_s(M_Z) = 0.130.
 PDF_SET = 13
@@ -430,15 +431,6 @@ def threshold(m_chi: float, target: str, w_min: float = 1.4, q2_min: float = 1.0
     return hi
 
 
-def _perp_basis(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two unit vectors orthogonal to the unit vectors n (m, 3) and to each other."""
-    a = np.where((np.abs(n[:, 0]) < 0.9)[:, None], np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
-    e1 = np.cross(n, a)
-    e1 /= np.linalg.norm(e1, axis=1)[:, None]
-    e2 = np.cross(n, e1)
-    return e1, e2
-
-
 def sample(e_chi: Any, p_chi: Any, m_chi: float, m_v: float, dirac: bool, target: str, streams: Any,
            idx: Any, w_min: float = 1.4, q2_min: float = 1.0,
            quark_charges: tuple[float, ...] | None = None) -> dict[str, np.ndarray]:
@@ -538,7 +530,7 @@ def sample(e_chi: Any, p_chi: Any, m_chi: float, m_v: float, dirac: bool, target
     u0 = streams.uniform(idx, 0)
     phi = 2.0 * math.pi * u0[:, 1]
     nvec = pv / np.linalg.norm(pv, axis=1)[:, None]
-    e1, e2 = _perp_basis(nvec)
+    e1, e2 = orthonormal_basis(nvec)
     pvec_out = p_out[:, None] * (cos[:, None] * nvec + sin[:, None] * (np.cos(phi)[:, None] * e1
                                                                        + np.sin(phi)[:, None] * e2))
     chi_out = np.column_stack([e_out, pvec_out])

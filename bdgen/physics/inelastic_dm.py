@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import constants as C
+from ..kinematics import boost_many, orthonormal_basis
 
 
 def two_body_p(big_m: float | np.ndarray, m1: float, m2: float) -> float | np.ndarray:
@@ -133,26 +134,6 @@ def dalitz_bound(m1: float, m2: float, m_v: float, gamma_v: float, m_l: float) -
     return 1.3 * float(f.max())
 
 
-def boost_many(p4: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Boost four-vectors p4 (n, 4) by velocities beta (n, 3) (vectorised Lorentz boost)."""
-    b2 = np.sum(beta * beta, axis=1)
-    gamma = 1.0 / np.sqrt(1.0 - b2)
-    bp = np.sum(beta * p4[:, 1:], axis=1)
-    coef = np.where(b2 > 0, (gamma - 1.0) * bp / np.where(b2 > 0, b2, 1.0), 0.0) + gamma * p4[:, 0]
-    out = np.empty_like(p4)
-    out[:, 0] = gamma * (p4[:, 0] + bp)
-    out[:, 1:] = p4[:, 1:] + coef[:, None] * beta
-    return out
-
-
-def _orthonormal(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two unit vectors (n, 3) completing the unit vectors n to a right-handed basis."""
-    helper = np.where(np.abs(n[:, 2:3]) < 0.9, np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 0.0]]))
-    e1 = np.cross(helper, n)
-    e1 /= np.linalg.norm(e1, axis=1)[:, None]
-    return e1, np.cross(n, e1)
-
-
 def sample_decay(p2_lab: np.ndarray, m1: float, m2: float, m_v: float, gamma_v: float, m_l: float,
                  streams: object, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sample chi2 -> chi1 l- l+ for chi2 lab four-momenta ``p2_lab`` (n, 4).
@@ -211,7 +192,7 @@ def sample_decay(p2_lab: np.ndarray, m1: float, m2: float, m_v: float, gamma_v: 
     cal = np.clip(cal, -1.0, 1.0)
     sal = np.sqrt(1.0 - cal * cal)
     psi = 2.0 * math.pi * o2[:, 0]
-    u_, v_ = _orthonormal(nvec)
+    u_, v_ = orthonormal_basis(nvec)
     dirp = cal[:, None] * nvec + sal[:, None] * (np.cos(psi)[:, None] * u_ + np.sin(psi)[:, None] * v_)
     lp = np.c_[el, kl[:, None] * dirp]
     lm = np.c_[el, -kl[:, None] * dirp]
