@@ -13,10 +13,15 @@ the estimate.  The MC error is the standard error of the mean over trials (the t
 trial are correlated and are summed before squaring).
 
 Stopping rules: ``run.precision`` runs whole chunks until the relative error is at most the
-target; ``run.events = K`` stops at the K-th event, counted chi by chi in trial order, and
-normalises by the number of chi examined up to it (2N for N trials), so exactly K events are
-written.  Both stopping rules bias the estimate by O(1/K) relative, far below its statistical
-error O(1/sqrt(K)).
+target *and* the variance of the variance (VOV) of the per-trial scores is at most 0.1 (MCNP's
+check that the error estimate itself is reliable; without it a loose target such as 0.3 could
+stop after a handful of lucky trials, with a true spread well above the quoted error);
+``run.events = K`` stops at the K-th event, counted chi by chi in trial order, and normalises by
+the number of chi examined up to it (2N for N trials), so exactly K events are written.  Both
+rules bias the estimate by O(1/K_eff) relative, K_eff = (sum w)^2 / sum w^2 the effective number
+of events, below its statistical error O(1/sqrt(K_eff)).  Weighted events can have very unequal
+weights, so K_eff can be far below K: K = 20 raw events at the built-in card are about one
+effective event.  The summary gives ``variance_of_variance`` and a note when it exceeds 0.1.
 """
 
 from __future__ import annotations
@@ -113,6 +118,11 @@ IMPORTANCE_FRACTION = 0.5
 
 #: Trials after which a precision run with no event at all gives up.
 NO_EVENT_LIMIT = 20_000_000
+
+#: Largest variance of the variance (VOV) of the per-trial scores at which a precision run may
+#: stop: MCNP's statistical check for a reliable error estimate (X-5 Monte Carlo Team, MCNP
+#: manual vol. I, LA-UR-03-1987, section 2.VI.D: "VOV < 0.1").
+VOV_MAX = 0.1
 
 
 @dataclass(frozen=True)
@@ -819,6 +829,8 @@ class _DetectorRun:
         self.n = 0
         self.s1 = np.zeros(max(nc, 1))
         self.s2 = np.zeros(max(nc, 1))
+        self.s34 = np.zeros(2)  # sums over trials of a^3 and a^4 (all channels)
+        self.vov = math.nan
         self.n_eff = 0.0
         self.n_trials = 0
         self.n_cross = 0.0
@@ -865,27 +877,35 @@ class _DetectorRun:
                 self.n_eff = 0.5 * n_chi_seen
                 self.s1 = np.zeros_like(self.s1)
                 self.s2 = np.zeros_like(self.s2)
+                self.s34 = np.zeros(2)
                 if self.spool is not None:
                     self.spool.truncate(cut + 1)
                     for _start, blk in self.spool.blocks(1_000_000, ["trial", "chan", "prob"]):
-                        a1, a2 = _trial_stats(blk["trial"], blk["chan"].astype(np.int64), blk["prob"], nc)
+                        a1, a2, a34 = _trial_stats(blk["trial"], blk["chan"].astype(np.int64), blk["prob"], nc)
                         self.s1 += a1
                         self.s2 += a2
+                        self.s34 += a34
                 else:
                     ev = self.merged()
                     for key in ev:
                         ev[key] = ev[key][: cut + 1]
                     self.parts = [ev]
-                    self.s1, self.s2 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64), ev["prob"], nc)
+                    self.s1, self.s2, self.s34 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64),
+                                                              ev["prob"], nc)
+                self.vov = _vov(self.s1.sum(), self.s2.sum(), self.s34, self.n_eff)
                 self.done = True
                 return math.nan
-        a1, a2 = _trial_stats(part["trial"], part["chan"].astype(np.int64), part["prob"], nc)
+        a1, a2, a34 = _trial_stats(part["trial"], part["chan"].astype(np.int64), part["prob"], nc)
         self.s1 += a1
         self.s2 += a2
+        self.s34 += a34
         self.n_eff = float(n_trials)
         est, err = _estimate(self.s1.sum(keepdims=True), self.s2.sum(keepdims=True), self.n_eff, scale)
         rel = float(err[0] / est[0]) if est[0] > 0 else math.inf
-        if run.precision is not None and self.n > 0 and rel <= run.precision:
+        self.vov = _vov(self.s1.sum(), self.s2.sum(), self.s34, self.n_eff)
+        # stop only once the error estimate itself is reliable (VOV_MAX): with a few trials
+        # carrying most of the signal, the sample variance is small more often than not
+        if run.precision is not None and self.n > 0 and rel <= run.precision and self.vov <= VOV_MAX:
             self.done = True
         elif self.n == 0 and n_trials >= NO_EVENT_LIMIT:
             self.notes.append(f"no event in {n_trials} trials: the signal is below "
@@ -914,18 +934,47 @@ def _unweighted_cut(prob: np.ndarray, u: np.ndarray, k: int) -> tuple[int, float
     return -1, None
 
 
-def _trial_stats(trial: np.ndarray, chan: np.ndarray, prob: np.ndarray, nc: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per channel: sum over trials of a_j and of a_j^2, a_j = sum of prob in trial j."""
+def _trial_stats(trial: np.ndarray, chan: np.ndarray, prob: np.ndarray,
+                 nc: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per channel: sum over trials of a_j and of a_j^2, a_j = sum of prob in trial j; and over
+    all channels, [sum of a_j^3, sum of a_j^4] (for :func:`_vov`).  Shapes (max(nc, 1),) twice
+    and (2,)."""
     s1 = np.zeros(max(nc, 1))
     s2 = np.zeros(max(nc, 1))
     if trial.size == 0:
-        return s1, s2
+        return s1, s2, np.zeros(2)
     starts = np.flatnonzero(np.r_[True, trial[1:] != trial[:-1]])
     a = np.add.reduceat(prob, starts)
     c = chan[starts]
     np.add.at(s1, c, a)
-    np.add.at(s2, c, a * a)
-    return s1, s2
+    a2 = a * a
+    np.add.at(s2, c, a2)
+    return s1, s2, np.array([np.sum(a2 * a), np.sum(a2 * a2)])
+
+
+def _vov(s1: float, s2: float, s34: np.ndarray, n: float) -> float:
+    """Variance of the variance of the mean of n per-trial scores x_j (trials without an event
+    score 0), from the power sums s_k = sum_j x_j^k (MCNP manual, LA-UR-03-1987, vol. I, section
+    2.VI.D):  VOV = sum (x - m)^4 / [sum (x - m)^2]^2 - 1/n,  m = s1/n, with
+    sum (x - m)^2 = s2 - n m^2 and sum (x - m)^4 = s4 - 4 m s3 + 6 m^2 s2 - 3 n m^4.
+    It estimates the relative variance of the estimated variance of the mean; nan for n <= 1 or
+    no spread."""
+    if n <= 1:
+        return math.nan
+    m = s1 / n
+    m2 = s2 - n * m * m
+    if not m2 > 0.0:
+        return math.nan
+    m4 = s34[1] - 4.0 * m * s34[0] + 6.0 * m * m * s2 - 3.0 * n * m ** 4
+    return float(max(m4, 0.0) / (m2 * m2) - 1.0 / n)
+
+
+def _vov_note(vov: float) -> list[str]:
+    """A summary note when the error estimate is unreliable (VOV above :data:`VOV_MAX`)."""
+    if math.isnan(vov) or vov <= VOV_MAX:
+        return []
+    return [f"the error estimate is unreliable: variance of the variance {vov:.2g} > {VOV_MAX} "
+            "(a few trials carry most of the signal); run longer, e.g. with run.precision"]
 
 
 def _estimate(s1: np.ndarray, s2: np.ndarray, n: float, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -1614,6 +1663,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         "channels": channels_summary,
         "n_generated": int(st.n_trials),
         "n_effective_trials": float(n_eff),
+        "variance_of_variance": None if math.isnan(st.vov) else st.vov,
         "n_events": int(n_written),
         "unweighted": run.unweighted,
         "pot": run.pot,
@@ -1623,7 +1673,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         "compat_bdnmc": cfg.compat.bdnmc,
         "frame": cfg.detector.frame,
         "systematics": systematics,
-        "notes": notes + st.notes,
+        "notes": notes + st.notes + _vov_note(st.vov),
         "config": cfg.to_dict(),
     }
     return RunResult(events=events, summary=summary, config=cfg)

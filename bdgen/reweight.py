@@ -107,6 +107,20 @@ def error_from_trials(trial: np.ndarray, w: np.ndarray, n: float) -> float:
     return float(math.sqrt(max(var, 0.0)))
 
 
+def vov_from_trials(trial: np.ndarray, w: np.ndarray, n: float) -> float | None:
+    """Variance of the variance of sum(w) over n trials (:func:`bdgen.pipeline._vov`, MCNP's
+    reliability check) from the per-trial sums; None when it is undefined."""
+    from .pipeline import _vov
+
+    if w.size == 0:
+        return None
+    _, inv = np.unique(trial, return_inverse=True)
+    a = np.bincount(inv, weights=w)
+    a2 = a * a
+    v = _vov(float(a.sum()), float(a2.sum()), np.array([np.sum(a2 * a), np.sum(a2 * a2)]), n)
+    return None if math.isnan(v) else v
+
+
 def new_config(meta_config: dict[str, Any], overrides: list[str]) -> tuple[Config, Config]:
     """(old, new) configurations from a file's stored card and ``--set`` overrides."""
     for item in overrides:
@@ -155,6 +169,7 @@ def reweight_file(path: str, overrides: list[str]) -> Any:
         summ["signal_events_error"] = error_from_trials(ev["trial"], ev["weight"], n)
         summ["relative_error"] = (summ["signal_events_error"] / summ["signal_events"]
                                   if summ["signal_events"] > 0 else None)
+        summ["variance_of_variance"] = vov_from_trials(ev["trial"], ev["weight"], n)
         summ["unweighted"] = False
         summ["config"] = new.to_dict()
         chans = []

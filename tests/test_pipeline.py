@@ -229,6 +229,51 @@ def test_precision_mode_reaches_target():
     assert s["signal_events_error"] / s["signal_events"] == pytest.approx(s["relative_error"])
 
 
+def test_vov_against_direct_central_moments():
+    """_vov from power sums equals the MCNP definition evaluated on the scores themselves."""
+    from bdgen.pipeline import _trial_stats, _vov
+
+    rng = np.random.default_rng(4)
+    n = 5000
+    trial = np.sort(rng.choice(n, 700, replace=True))          # trials with events (most score 0)
+    prob = rng.pareto(2.5, trial.size)                          # heavy-tailed weights
+    chan = np.zeros(trial.size, dtype=np.int64)
+    s1, s2, s34 = _trial_stats(trial, chan, prob, 1)
+    x = np.zeros(n)
+    np.add.at(x, trial, prob)
+    d = x - x.mean()
+    direct = np.sum(d**4) / np.sum(d**2) ** 2 - 1.0 / n
+    assert _vov(s1.sum(), s2.sum(), s34, n) == pytest.approx(direct, rel=1e-10)
+    assert s1.sum() == pytest.approx(x.sum(), rel=1e-12)
+    assert s2.sum() == pytest.approx(np.sum(x * x), rel=1e-12)
+    # one scoring trial among many: VOV -> 1 (the error estimate means nothing)
+    assert _vov(2.0, 4.0, np.array([8.0, 16.0]), 1e6) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_loose_precision_waits_for_a_reliable_error():
+    """A loose target with tiny chunks must not stop on a handful of lucky trials: the run
+    continues until the variance of the variance is below 0.1 (MCNP's criterion)."""
+    from bdgen.pipeline import VOV_MAX
+
+    res = run("run.precision=0.3", "model.m_v=0.3", "model.m_chi=0.1", "signal.channel=electron",
+              events=None, chunk_size=500, seed=11)
+    s = res.summary
+    assert s["relative_error"] <= 0.3
+    assert s["variance_of_variance"] <= VOV_MAX
+    assert not any("unreliable" in note for note in s["notes"])
+
+
+def test_few_raw_events_flagged_unreliable():
+    """run.events = 20 at the built-in card is about one effective event: the summary says so."""
+    res = run(events=20, seed=5)
+    s = res.summary
+    w = res.events["weight"]
+    assert len(w) == 20
+    assert w.sum() ** 2 / np.sum(w * w) < 5.0                  # few effective events
+    assert s["variance_of_variance"] > 0.1
+    assert any("unreliable" in note for note in s["notes"])
+
+
 def test_progress_callback_called():
     calls = []
     cfg = bdgen.load_card(None, ["run.events=100"])

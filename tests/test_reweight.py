@@ -34,6 +34,18 @@ def test_round_trip_restores_weights(sample, tmp_path):
     assert back.summary["signal_events"] == approx(r.summary["signal_events"], rel=1e-10)
 
 
+def test_variance_of_variance_recomputed(sample):
+    """The reweighted summary's VOV is that of the new per-trial scores: an overall factor
+    (epsilon only, narrow width) leaves it unchanged; the run's own value is reproduced."""
+    path, r = sample
+    v0 = r.summary["variance_of_variance"]
+    assert v0 is not None and 0.0 < v0 <= 0.1
+    same = reweight_file(str(path), ["model.epsilon=1e-3"]).summary["variance_of_variance"]
+    assert same == approx(v0, rel=1e-9)
+    scaled = reweight_file(str(path), ["model.epsilon=2e-3"]).summary["variance_of_variance"]
+    assert scaled == approx(v0, rel=1e-3)
+
+
 def test_scaling_in_the_narrow_width_limit(sample):
     """For alpha_D >> eps^2 alpha, BR(V -> chi chi) ~ 1 and the on-shell production goes as eps^2,
     scattering as eps^2 alpha_D: doubling eps multiplies the signal by 16 (1e-4), doubling alpha_D
