@@ -292,7 +292,15 @@ def _scan(args: argparse.Namespace) -> int:
         raise CardError(f"-o = \"{args.output}\": a scan table is .csv, .h5 or .hdf5")
     io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
     if args.plot:
+        if Path(args.plot).suffix.lower() not in (".png", ".pdf"):
+            raise CardError(f"--plot = \"{args.plot}\": the figure is a .png or .pdf file")
         io.check_writable(args.plot, overwrite=args.overwrite, key="--plot", events_file=False)
+    if args.compare:
+        if not args.plot:
+            raise CardError(f"--compare \"{args.compare}\": draws on the --plot figure; give --plot too")
+        from .plotting import read_limits_csv
+
+        read_limits_csv(args.compare)
     if not 0 < args.cl < 1:
         raise CardError(f"--cl = {args.cl}: must be in (0, 1)")
 
@@ -401,14 +409,18 @@ def _plot(args: argparse.Namespace) -> int:
         if not Path(args.neutrino).is_file():
             raise CardError(f"--neutrino = \"{args.neutrino}\": no such file")
         backgrounds = backgrounds_for(args.neutrino, events, detector=args.detector or s.get("detector"),
-                                      pot=float(meta.get("pot", s.get("pot", 0.0))))
+                                      pot=float(meta.get("pot", s.get("pot", 0.0))),
+                                      beam=s.get("config", {}).get("beam", {}).get("name"))
     with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
         plot_spectra(events, tmp.with_suffix(Path(args.output).suffix), backgrounds=backgrounds)
         tmp.with_suffix(Path(args.output).suffix).replace(tmp)
     extra = ""
     if backgrounds:
         extra = " with neutrino backgrounds " + ", ".join(f"{b[0]} ({float(b[1]['weight'].sum()):.4g})" for b in backgrounds)
-    print(f"{len(events['weight'])} events ({s['signal_events']:.4g} expected) plotted to {args.output}{extra}")
+    # the weights of the plotted event set sum to its detector's estimate (the file's top-level
+    # summary is the first detector's)
+    expected = float(np.sum(events["weight"]))
+    print(f"{len(events['weight'])} events ({expected:.4g} expected) plotted to {args.output}{extra}")
     return 0
 
 
@@ -517,6 +529,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bdgen: interrupted; no output written", file=sys.stderr)
         return 130
+    except SystemError as exc:
+        # Ctrl-C while a compiled (numba) kernel runs on the main thread surfaces as a
+        # SystemError whose context is the KeyboardInterrupt
+        if isinstance(exc.__context__, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt):
+            print("bdgen: interrupted; no output written", file=sys.stderr)
+            return 130
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

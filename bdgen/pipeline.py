@@ -1016,12 +1016,20 @@ class _DaskRunner:
             from distributed import Client, LocalCluster
         except ImportError:  # pragma: no cover - depends on the installation
             raise CardError("run.workers / run.scheduler need Dask: pip install 'bdgen[dask]'") from None
+        import logging
+
         self.cluster = None
+        # Dask's own start-up and shutdown chatter (INFO records, and a CommClosedError traceback
+        # when the client leaves with a cancelled chunk in flight) is not the user's business:
+        # keep its errors only, here and in the worker processes; restored by close()
+        self._log = logging.getLogger("distributed")
+        self._log_level = self._log.level
+        self._log.setLevel(logging.ERROR)
         if address:
             self.client = Client(address)
         else:
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+                                        dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         self.n_slots = max(2 * sum(self.client.nthreads().values()), 2)
 
@@ -1032,9 +1040,12 @@ class _DaskRunner:
         return self.client.submit(fn, *args, pure=False)
 
     def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        try:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        finally:
+            self._log.setLevel(self._log_level)
 
 
 def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> tuple[Any, ...]:

@@ -5,6 +5,7 @@ Only this module imports matplotlib.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,10 @@ def draw_detector(det: Detector, path: str | Path) -> Path:
                  fontsize=9)
     fig.tight_layout()
     out = Path(path)
-    fig.savefig(out, dpi=110)
+    from .io import atomic_path
+
+    with atomic_path(out, overwrite=True) as tmp:  # temporary file, then rename
+        fig.savefig(tmp, dpi=110, format=out.suffix.lstrip(".").lower() or "png")
     plt.close(fig)
     return out
 
@@ -106,8 +110,7 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
         tm = np.array(thermal)
         ax.plot(tm[:, 0], tm[:, 1], "-", color="tab:green", label="thermal relic target")
     if compare:
-        data = np.genfromtxt(compare, delimiter=",", comments="#", usecols=(0, 1))
-        data = np.atleast_2d(data)
+        data = read_limits_csv(compare)
         ax.plot(data[:, 0], data[:, 1], "--", color="black", label=Path(compare).stem)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -118,9 +121,39 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
     ax.legend()
     fig.tight_layout()
     out = Path(path)
-    fig.savefig(out, dpi=110)
+    from .io import atomic_path
+
+    with atomic_path(out, overwrite=True) as tmp:  # temporary file, then rename
+        fig.savefig(tmp, dpi=110, format=out.suffix.lstrip(".").lower() or "png")
     plt.close(fig)
     return out
+
+
+def read_limits_csv(path: str | Path) -> np.ndarray:
+    """Published limits to draw: a CSV file with columns m_chi (GeV), Y (further columns and
+    ``#`` comment lines ignored).  Returns an array of shape (n, 2).
+
+    Raises
+    ------
+    CardError
+        Missing file, fewer than two numeric columns, or a value that is not finite and positive
+        (the axes are logarithmic).
+    """
+    from .errors import CardError
+
+    p = Path(path)
+    if not p.is_file():
+        raise CardError(f"--compare \"{p}\": file not found")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = np.atleast_2d(np.genfromtxt(p, delimiter=",", comments="#", usecols=(0, 1)))
+    except ValueError as exc:
+        raise CardError(f"--compare \"{p}\": expected CSV columns m_chi (GeV), Y ({exc})") from None
+    if data.size == 0 or data.shape[1] != 2 or not np.all(np.isfinite(data)) or not np.all(data > 0):
+        raise CardError(f"--compare \"{p}\": expected rows of two positive numbers m_chi (GeV), Y; "
+                        "found missing, non-numeric or non-positive values")
+    return data
 
 
 def _spectra_columns(events: dict[str, np.ndarray], incoming: str) -> list[np.ndarray]:

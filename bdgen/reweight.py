@@ -142,6 +142,10 @@ def reweight_file(path: str, overrides: list[str]) -> Any:
     if meta is None:
         summary0 = _read_summary(path)
         names = list(summary0.get("detectors", {}))
+        # the stored summary's keys are sorted; keep the run's detector order (its first detector
+        # is the file's top-level summary)
+        order = summary0.get("config", {}).get("detector", {}).get("names") or []
+        names.sort(key=lambda n: order.index(n) if n in order else len(order))
         sets = {n: io.read(path, detector=n) for n in names}
     else:
         summary0 = meta["summary"]
@@ -170,6 +174,11 @@ def reweight_file(path: str, overrides: list[str]) -> Any:
         summ["relative_error"] = (summ["signal_events_error"] / summ["signal_events"]
                                   if summ["signal_events"] > 0 else None)
         summ["variance_of_variance"] = vov_from_trials(ev["trial"], ev["weight"], n)
+        # spectrum systematics: the estimate of each alternative model is the sum of its
+        # (reweighted) weight column
+        summ["systematics"] = {name: {**entry, "signal_events": float(np.sum(ev[f"weight_{name}"]))}
+                               if f"weight_{name}" in ev else entry
+                               for name, entry in s_old.get("systematics", {}).items()}
         summ["unweighted"] = False
         summ["config"] = new.to_dict()
         chans = []

@@ -239,6 +239,70 @@ def test_output_directory_missing(cli, no_work, tmp_path):
     assert listing(tmp_path) == set()
 
 
+def test_output_directory_not_writable(cli, no_work, tmp_path, monkeypatch):
+    """A directory where no file can be created is refused before the run (permission bits
+    alone cannot tell for root or read-only mounts, so the check creates and removes a file)."""
+    import tempfile
+
+    def deny(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", deny)
+    rc, _, err = cli("run", "--set", "run.events=10", "-o", "ev.root")
+    assert_one_line_error(rc, err, "-o", "cannot write", "Permission denied")
+
+
+def test_output_parent_is_a_file(cli, no_work, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    rc, _, err = cli("run", "--set", "run.events=10", "-o", "afile/ev.root")
+    assert_one_line_error(rc, err, "-o", "afile", "not a directory")
+
+
+def test_interrupt_inside_compiled_kernel(cli, monkeypatch, tmp_path):
+    """Ctrl-C inside a numba kernel on the main thread arrives as a SystemError whose context is
+    the KeyboardInterrupt: same exit (130, nothing written) as a plain interrupt."""
+
+    def interrupted(*a, **k):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function produce>) returned a result with an exception set")
+
+    monkeypatch.setattr(bdgen.pipeline, "generate", interrupted)
+    rc, _, err = cli("run", "--set", "run.events=20", "-o", "ev.h5", "-q")
+    assert rc == 130 and "interrupted" in err and "Traceback" not in err
+    assert listing(tmp_path) == set()
+
+
+def test_other_system_errors_propagate(cli, monkeypatch):
+    def broken(*a, **k):
+        raise SystemError("something else")
+
+    monkeypatch.setattr(bdgen.pipeline, "generate", broken)
+    with pytest.raises(SystemError):
+        cli("run", "--set", "run.events=20", "-o", "ev.h5", "-q")
+
+
+@pytest.mark.parametrize("extra, fragments", [
+    (["--compare", "lim.csv"], ["--compare", "--plot"]),                     # no figure to draw on
+    (["--compare", "nosuch.csv", "--plot", "p.png"], ["nosuch.csv", "not found"]),
+    (["--compare", "bad.csv", "--plot", "p.png"], ["bad.csv", "two positive numbers"]),
+    (["--plot", "p.jpg"], ["--plot", ".png or .pdf"]),
+])
+def test_scan_plot_options_checked_before_work(cli, monkeypatch, tmp_path, extra, fragments):
+    import bdgen.scan
+
+    def forbidden(*a, **k):
+        raise AssertionError("the scan ran for bad input")
+
+    monkeypatch.setattr(bdgen.scan, "run_scan", forbidden)
+    (tmp_path / "lim.csv").write_text("# m_chi, Y\n0.01,1e-9\n0.1,1e-8\n")
+    (tmp_path / "bad.csv").write_text("0.01,abc\n")
+    rc, _, err = cli("scan", "--grid", "m_chi=0.01:0.02:2", "-o", "s.csv", *extra)
+    assert_one_line_error(rc, err, *fragments)
+    assert not (tmp_path / "s.csv").exists()
+
+
 def test_summary_directory_missing(cli, no_work, tmp_path):
     rc, _, err = cli("run", "--set", "run.events=10", "-o", "ev.root", "--summary", "nodir/s.json")
     assert_one_line_error(rc, err, "--summary", "nodir")

@@ -11,10 +11,17 @@ pytest.importorskip("distributed")
 
 
 @pytest.mark.slow
-def test_local_cluster_identical_to_single_thread():
+def test_local_cluster_identical_to_single_thread(caplog):
+    import logging
+
     card = ["run.events=300", "run.chunk_size=100000"]
     a = bdgen.generate(bdgen.load_card(None, [*card, "run.threads=1"]), seed=8)
-    b = bdgen.generate(bdgen.load_card(None, [*card, "run.workers=2"]), seed=8)
+    level = logging.getLogger("distributed").level
+    with caplog.at_level(logging.INFO):
+        b = bdgen.generate(bdgen.load_card(None, [*card, "run.workers=2"]), seed=8)
+    # Dask's start-up/shutdown chatter stays out of the user's terminal; its logger is restored
+    assert not [r for r in caplog.records if r.name.startswith("distributed") and r.levelno < logging.ERROR]
+    assert logging.getLogger("distributed").level == level
     assert a.summary["signal_events"] == b.summary["signal_events"]
     for k in a.events:
         np.testing.assert_array_equal(a.events[k], b.events[k], err_msg=k)

@@ -189,6 +189,11 @@ def test_cli_multi_detector_run(det_dir, tmp_path, monkeypatch, capsys):
 
     s = json.loads(Path("s.json").read_text())
     assert set(s["detectors"]) == {"miniboone", "twobox"}
+    # the plot of one detector's event set quotes that detector's expected count
+    capsys.readouterr()
+    assert cli.main(["plot", "m.root", "-o", "p.png", "--detector", "twobox"]) == 0
+    out = capsys.readouterr().out
+    assert f"({s['detectors']['twobox']['signal_events']:.4g} expected)" in out
 
 
 def _union_length(det, origin, direction, n=200_001):

@@ -524,6 +524,23 @@ def test_plot_with_neutrino_backgrounds(cli, tmp_path):
     assert Path(out).stat().st_size > 10_000
 
 
+def test_neutrino_backgrounds_of_another_beam_warn(cli, tmp_path, caplog):
+    """Overlaying a neutrino file made for another beam logs a warning naming both beams."""
+    import logging
+
+    from bdgen.io.neutrino import backgrounds_for, read
+
+    rc, _, err = cli("neutrino", *DAR_CARD, "--samples", "1000", "--events", "50", "-o", "nu.h5", "-q")
+    assert rc == 0, err
+    nu_beam = read(tmp_path / "nu.h5")["config"]["beam"]["name"]
+    signal = {"weight": np.ones(3), "recoil_pdg": np.full(3, 11)}
+    with caplog.at_level(logging.WARNING, logger="bdgen"):
+        backgrounds_for(tmp_path / "nu.h5", signal, detector="lsnd", beam=nu_beam)
+        assert not caplog.records
+        backgrounds_for(tmp_path / "nu.h5", signal, detector="lsnd", beam="bnb")
+    assert any(nu_beam in r.getMessage() and "'bnb'" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("e, t_lo, t_hi", [(0.05, 0.0, 0.01), (0.0501, 0.0, 0.01), (0.3, 0.035, 0.9)])
 def test_sampled_recoils_up_to_the_kinematic_edge(e, t_lo, t_hi):
     """Events drawn by sample_events follow dsigma/dT up to T_max (the window's top at the kinematic

@@ -39,12 +39,25 @@ def check_writable(path: str | Path, *, overwrite: bool, key: str = "-o", events
     p = Path(path)
     if events_file:
         output_format(p, key)
-    if not p.parent.is_dir():
-        raise CardError(f"{key} = \"{p}\": directory {str(p.parent)!r} does not exist")
+    parent = p.parent if str(p.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise CardError(f"{key} = \"{p}\": {str(parent)!r} is not a directory")
+    if not parent.is_dir():
+        raise CardError(f"{key} = \"{p}\": directory {str(parent)!r} does not exist")
     if p.is_dir():
         raise CardError(f"{key} = \"{p}\": is a directory")
     if p.exists() and not overwrite:
         raise OutputExistsError(f"{key} = \"{p}\": file exists; use --overwrite to replace it")
+    # the output is written as a temporary file in the same directory, then renamed: make sure
+    # that works now rather than after the run (permission bits alone do not tell, e.g. for root
+    # or read-only mounts)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CardError(f"{key} = \"{p}\": cannot write in directory {str(parent)!r} "
+                        f"({exc.strerror or exc})") from None
     return p
 
 

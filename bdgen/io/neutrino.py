@@ -24,6 +24,7 @@ through :func:`bdgen.io.atomic_path` (temporary file + rename).
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +154,7 @@ def _group_of(channel: str) -> str:
 
 
 def backgrounds_for(path: str | Path, signal_events: dict[str, Any], *, detector: str | None = None,
-                    pot: float = 0.0) -> list[tuple[str, dict[str, Any]]]:
+                    pot: float = 0.0, beam: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     """The neutrino event samples of a neutrino HDF5 file matching a signal event set, for
     :func:`bdgen.plotting.plot_spectra`: [(label, events)], one entry per background group
     (nu e; NC elastic p + n; coherent) whose recoil species appears in the signal (all groups if
@@ -165,6 +166,11 @@ def backgrounds_for(path: str | Path, signal_events: dict[str, Any], *, detector
         Not a neutrino file, or a multi-detector file without the signal's detector.
     """
     data = read(path)
+    nu_beam = data["config"].get("beam", {}).get("name")
+    if beam is not None and nu_beam is not None and nu_beam != beam:
+        logging.getLogger("bdgen").warning(
+            "--neutrino = \"%s\" was made for beam %r, the signal for beam %r: the backgrounds "
+            "belong to another beam configuration", path, nu_beam, beam)
     dets = data["detectors"]
     if detector is not None and detector in dets:
         name = detector
