@@ -35,7 +35,9 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("card", nargs="?", help="run card (TOML); omitted: the built-in MiniBooNE card")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a card key by its dotted path, e.g. --set model.m_v=0.03 (repeatable)")
-    r.add_argument("-o", "--output", help="output file: .root (TTree) or .h5/.hdf5")
+    r.add_argument("-o", "--output", help="output file: .root (TTree), .h5/.hdf5 or .hepmc3 (NuHepMC)")
+    r.add_argument("--no-output", action="store_true",
+                   help="write no event file (not even the card's run.output): print the summary only")
     r.add_argument("--summary", help="also write the run summary as JSON to this file")
     r.add_argument("--overwrite", action="store_true", help="replace existing output files")
     r.add_argument("--seed", type=int, help="random seed (overrides run.seed)")
@@ -69,10 +71,10 @@ def _build_parser() -> argparse.ArgumentParser:
                          "(default 1e-8:1e-2:19)")
     sc.add_argument("--seed", type=int, help="random seed")
     sc.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    sc.add_argument("-q", "--quiet", action="store_true")
+    sc.add_argument("-q", "--quiet", action="store_true", help="no progress and no table")
 
     th = sub.add_parser("thermal", help="thermal relic targets Y(m_chi) for chi chibar -> V* -> SM freeze-out")
-    th.add_argument("--grid", default="m_chi=0.001:1:13:log", help="m_chi grid, NAME=LO:HI:N[:log|lin] (GeV)")
+    th.add_argument("--grid", default="m_chi=0.001:1:13:log", help="m_chi grid, NAME=LO:HI:N[:log|lin] (GeV; default m_chi=0.001:1:13:log)")
     th.add_argument("--dm", choices=["scalar", "dirac", "majorana", "pseudo_dirac"], default="scalar",
                     help="complex scalar, Dirac, Majorana (axial current) or pseudo-Dirac chi1 chi2 (default scalar)")
     th.add_argument("--splitting", type=float, default=None,
@@ -81,7 +83,7 @@ def _build_parser() -> argparse.ArgumentParser:
     th.add_argument("--ratio", type=float, default=3.0, help="m_V/m_chi (default 3)")
     th.add_argument("--alpha-d", type=float, default=0.5, help="alpha_D (default 0.5)")
     th.add_argument("-o", "--output", required=True, help="table (.csv)")
-    th.add_argument("--overwrite", action="store_true")
+    th.add_argument("--overwrite", action="store_true", help="replace an existing table")
 
     pl = sub.add_parser("plot", help="weighted spectra of an event file (recoil T and angle, chi energy, time)")
     pl.add_argument("file", help="a bdgen output file (.root, .h5)")
@@ -169,7 +171,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.scheduler is not None:
         overrides.append(f'run.scheduler="{args.scheduler}"')
     cfg = load_card(args.card, overrides)
-    out = args.output or cfg.run.output
+    if args.no_output and (args.output or args.stream):
+        raise CardError("--no-output: cannot be combined with -o or --stream")
+    out = None if args.no_output else (args.output or cfg.run.output)
     if out is not None:
         io.check_writable(out, overwrite=args.overwrite, key="-o" if args.output else "run.output")
     if args.summary:

@@ -199,6 +199,15 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
             raise CardError(f"model.{target} is both scanned and set by a relation")
         if source not in names:
             raise CardError(f"model.{target}={source}: {source} is not a scanned variable")
+    for item in plain:
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if key in (f"model.{n}" for n in names):
+            raise CardError(f"--set {item}: model.{key.split('.')[-1]} is scanned by --grid; "
+                            "set it there, or scan the other mass")
+        if key in ("model.m_chi", "model.m_v") and "*" in value:
+            raise CardError(f"--set {item}: a relation is FACTOR*NAME with NAME a scanned mass "
+                            f"({', '.join(names)}), e.g. model.m_v=3*m_chi")
     if not any(o.startswith(("run.precision", "run.events")) for o in plain):
         plain = [*plain, "run.precision=0.05"]
     if eps_grid is not None:

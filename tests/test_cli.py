@@ -746,3 +746,30 @@ def test_executable_card(tmp_path):
     p = _sub(["card", "miniboone"], tmp_path)
     assert p.returncode == 0
     assert p.stdout == BUILTIN
+
+
+@pytest.mark.parametrize("override, fragments", [
+    ("model.m_v=3*mchi", ["3*mchi", "FACTOR*NAME", "m_chi"]),
+    ("model.m_chi=0.02", ["model.m_chi", "scanned by --grid"]),
+])
+def test_scan_bad_set_refused_before_work(cli, monkeypatch, tmp_path, override, fragments):
+    import bdgen.config
+    import bdgen.pipeline
+
+    def forbidden(*a, **k):
+        raise AssertionError("a run started for bad input")
+
+    monkeypatch.setattr(bdgen.pipeline, "generate", forbidden)
+    rc, _, err = cli("scan", "--grid", "m_chi=0.01:0.02:2", "--set", override, "-o", "s.csv")
+    assert_one_line_error(rc, err, *fragments)
+    assert listing(tmp_path) == set()
+
+
+def test_no_output_writes_nothing(cli, tmp_path):
+    """--no-output prints the summary and writes no event file, not even the card's run.output."""
+    rc, out, err = cli("run", "--no-output", "--set", "run.events=20", *FAST, "--summary", "s.json")
+    assert rc == 0, err
+    assert listing(tmp_path) == {"s.json"}
+    assert "events written to" not in out
+    rc, _, err = cli("run", "--no-output", "-o", "ev.root", "--set", "run.events=20")
+    assert_one_line_error(rc, err, "--no-output", "-o")

@@ -153,8 +153,7 @@ def test_scan_refuses_empty_limits_and_decay_lists():
     with pytest.raises(CardError, match="--observed"):
         run_scan(None, base, grid, background=3.0, observed=-1.0)
     with pytest.raises(CardError, match="decay"):
-        run_scan(None, [*base, 'signal.channels=["decay"]', "model.m_v=0.05", "model.m_chi=0.04"],
-                 [parse_grid("m_chi=0.04:0.04:1")])
+        run_scan(None, [*base, 'signal.channels=["decay"]'], [parse_grid("m_chi=0.04:0.04:1")])
 
 
 def test_visible_decay_band_against_direct_runs():

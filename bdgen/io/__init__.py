@@ -47,7 +47,7 @@ def check_writable(path: str | Path, *, overwrite: bool, key: str = "-o", events
     if p.is_dir():
         raise CardError(f"{key} = \"{p}\": is a directory")
     if p.exists() and not overwrite:
-        raise OutputExistsError(f"{key} = \"{p}\": file exists; use --overwrite to replace it")
+        raise OutputExistsError(f"{key} = \"{p}\": file exists; use --overwrite (overwrite=True in Python) to replace it")
     # the output is written as a temporary file in the same directory, then renamed: make sure
     # that works now rather than after the run (permission bits alone do not tell, e.g. for root
     # or read-only mounts)
@@ -70,7 +70,7 @@ def atomic_path(path: str | Path, *, overwrite: bool) -> Iterator[Path]:
     """
     dest = Path(path)
     if dest.exists() and not overwrite:
-        raise OutputExistsError(f"\"{dest}\": file exists; use --overwrite to replace it")
+        raise OutputExistsError(f"\"{dest}\": file exists; use --overwrite (overwrite=True in Python) to replace it")
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent if str(dest.parent) else ".")
     os.close(fd)
     tmp_path = Path(tmp)
