@@ -1,7 +1,7 @@
 """ROOT output: a TTree ``events`` (one flat branch per column) written with uproot.
 
 uproot >= 5.7 writes an RNTuple for ``file[name] = dict``; bdgen uses ``mktree`` + ``extend``
-so that the file holds a classic TTree readable by every ROOT version (ENVIRONMENT.md).
+so that the file holds a classic TTree readable by every ROOT version (checked when bdgen was set up).
 A run with several detectors writes one tree ``events_<detector>`` per detector instead.
 Provenance: TObjString ``config`` and ``summary`` (JSON) and a one-entry TTree ``run`` with
 the numbers (pot, signal_events, signal_events_error, seed, n_generated) of the first detector.
@@ -26,7 +26,7 @@ _BASKET = 200_000
 
 def _compression() -> "uproot.compression.Compression":
     """LZ4 (read by every ROOT >= 6.12) when the lz4 package is there: about 8x faster to write
-    than uproot's default zlib (ENVIRONMENT.md); zlib otherwise."""
+    than uproot's default zlib (measured when bdgen was set up); zlib otherwise."""
     try:
         import lz4  # noqa: F401
 

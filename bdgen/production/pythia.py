@@ -21,14 +21,14 @@ The process set depends on the CM energy sqrt(s) of the nucleon-nucleon system:
   Processes" page: non-diffractive, diffractive, excitation, annihilation, resonant).  At the
   BNB (sqrt(s) = 4.3 GeV) ``SoftQCD`` runs outside its validity (tens of thousands of
   beam-remnant warnings) and gives eta/pi0 = 0.106 against 0.052 for ``LowEnergyQCD``
-  (shared/ENVIRONMENT.md); ``LowEnergyQCD`` "will undershoot e.g. the expected charged
+  (docs/pythia8.md); ``LowEnergyQCD`` "will undershoot e.g. the expected charged
   multiplicity at higher energies" (same page), hence the switch.  ``process=`` forces either.
 
 Elastic scattering is left out (``:inelastic`` rather than ``:all``): it makes no mesons, and
 the yields are then per *inelastic* collision, the normalisation of the parametrisations and of
 the interaction length that sets the number of collisions per proton on target.  The cross
 sections (``Pythia::getSigmaTotal``/``getSigmaPartial``) are stored, so that per-event numbers of
-``SoftQCD:all`` (the convention of shared/ENVIRONMENT.md) are ``yield x sigma_inel/sigma_tot``.
+``SoftQCD:all`` (the convention of the project's environment notes) are ``yield x sigma_inel/sigma_tot``.
 
 Counting mesons
 ---------------
