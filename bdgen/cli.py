@@ -404,7 +404,16 @@ def _plot(args: argparse.Namespace) -> int:
     try:
         events, meta = io.read(args.file, detector=args.detector)
     except KeyError as exc:
-        raise CardError(f"--detector = {args.detector!r}: {exc.args[0]}") from None
+        if args.detector is None:
+            raise CardError(f"file = \"{args.file}\": several event sets (detectors or signal channels); "
+                            f"choose one with --detector NAME ({exc.args[0]})") from None
+        try:  # a single-detector file named by its own detector
+            events, meta = io.read(args.file)
+        except KeyError:
+            raise CardError(f"--detector = {args.detector!r}: {exc.args[0]}") from None
+        if meta["summary"].get("detector") != args.detector:
+            raise CardError(f"--detector = {args.detector!r}: {args.file} holds the events of detector "
+                            f"{meta['summary'].get('detector')!r} only") from None
     s = meta["summary"]
     backgrounds = None
     if args.neutrino:

@@ -905,7 +905,8 @@ class _DetectorRun:
         self.vov = _vov(self.s1.sum(), self.s2.sum(), self.s34, self.n_eff)
         # stop only once the error estimate itself is reliable (VOV_MAX): with a few trials
         # carrying most of the signal, the sample variance is small more often than not
-        if run.precision is not None and self.n > 0 and rel <= run.precision and self.vov <= VOV_MAX:
+        reliable = self.vov <= VOV_MAX or math.isnan(self.vov)  # nan: no spread at all
+        if run.precision is not None and self.n > 0 and rel <= run.precision and reliable:
             self.done = True
         elif self.n == 0 and n_trials >= NO_EVENT_LIMIT:
             self.notes.append(f"no event in {n_trials} trials: the signal is below "
@@ -969,8 +970,12 @@ def _vov(s1: float, s2: float, s34: np.ndarray, n: float) -> float:
     return float(max(m4, 0.0) / (m2 * m2) - 1.0 / n)
 
 
-def _vov_note(vov: float) -> list[str]:
-    """A summary note when the error estimate is unreliable (VOV above :data:`VOV_MAX`)."""
+def _vov_note(vov: float, n_eff: float = math.inf) -> list[str]:
+    """A summary note when the error estimate is unreliable (VOV above :data:`VOV_MAX`, or at
+    most one effective trial)."""
+    if n_eff <= 1:
+        return ["the error estimate is unreliable: at most one effective trial (the error is undefined); "
+                "run longer, e.g. with run.precision"]
     if math.isnan(vov) or vov <= VOV_MAX:
         return []
     return [f"the error estimate is unreliable: variance of the variance {vov:.2g} > {VOV_MAX} "
@@ -978,9 +983,13 @@ def _vov_note(vov: float) -> list[str]:
 
 
 def _estimate(s1: np.ndarray, s2: np.ndarray, n: float, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and its standard error per channel, times ``scale``."""
-    if n <= 1:
+    """Mean and its standard error per channel, times ``scale``.  With at most one effective
+    trial (possible in events mode: the K-th event in the first trial) the error is undefined
+    (nan); with none, both are 0."""
+    if n <= 0:
         return np.zeros_like(s1), np.zeros_like(s1)
+    if n <= 1:
+        return scale * s1 / n, np.full_like(s1, np.nan)
     mean = s1 / n
     var = np.maximum(s2 / n - mean * mean, 0.0) / (n - 1)
     return scale * mean, scale * np.sqrt(var)
@@ -1006,6 +1015,10 @@ def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi:
 ProgressFn = Callable[[dict[str, Any]], None]
 
 
+#: Seconds to wait for a Dask scheduler given by address (run.scheduler).
+DASK_CONNECT_TIMEOUT = 30
+
+
 class _DaskRunner:
     """Chunks on a Dask cluster: a local one with ``workers`` processes, or the scheduler at
     ``address``.  Dask reruns the tasks of a lost worker; chunks are pure functions of their
@@ -1025,12 +1038,21 @@ class _DaskRunner:
         self._log = logging.getLogger("distributed")
         self._log_level = self._log.level
         self._log.setLevel(logging.ERROR)
-        if address:
-            self.client = Client(address)
-        else:
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
+        try:
+            if address:
+                self.client = Client(address, timeout=DASK_CONNECT_TIMEOUT)
+            else:
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+        except BaseException as exc:
+            self._log.setLevel(self._log_level)
+            if self.cluster is not None:
+                self.cluster.close()
+            if isinstance(exc, (OSError, TimeoutError)):
+                where = f"run.scheduler = \"{address}\"" if address else f"run.workers = {workers}"
+                raise CardError(f"{where}: cannot start or reach the Dask cluster ({exc})") from None
+            raise
         self.n_slots = max(2 * sum(self.client.nthreads().values()), 2)
 
     def scatter(self, obj: Any) -> Any:
@@ -1684,7 +1706,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         "compat_bdnmc": cfg.compat.bdnmc,
         "frame": cfg.detector.frame,
         "systematics": systematics,
-        "notes": notes + st.notes + _vov_note(st.vov),
+        "notes": notes + st.notes + (_vov_note(st.vov, n_eff) if st.n > 0 else []),
         "config": cfg.to_dict(),
     }
     return RunResult(events=events, summary=summary, config=cfg)

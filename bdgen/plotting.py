@@ -150,6 +150,9 @@ def read_limits_csv(path: str | Path) -> np.ndarray:
             data = np.atleast_2d(np.genfromtxt(p, delimiter=",", comments="#", usecols=(0, 1)))
     except ValueError as exc:
         raise CardError(f"--compare \"{p}\": expected CSV columns m_chi (GeV), Y ({exc})") from None
+    # a header line without '#' (e.g. "m_chi,Y") reads as a row of nan: drop leading such rows
+    while data.shape[0] and data.shape[1] == 2 and np.all(np.isnan(data[0])):
+        data = data[1:]
     if data.size == 0 or data.shape[1] != 2 or not np.all(np.isfinite(data)) or not np.all(data > 0):
         raise CardError(f"--compare \"{p}\": expected rows of two positive numbers m_chi (GeV), Y; "
                         "found missing, non-numeric or non-positive values")

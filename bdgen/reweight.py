@@ -98,8 +98,10 @@ def reweight_events(events: dict[str, np.ndarray], old: Config, new: Config) -> 
 
 def error_from_trials(trial: np.ndarray, w: np.ndarray, n: float) -> float:
     """Standard error of sum(w) from per-trial sums (the two chi of a trial are correlated)."""
-    if n <= 1 or w.size == 0:
+    if w.size == 0:
         return 0.0
+    if n <= 1:
+        return math.nan  # undefined with at most one effective trial
     _, inv = np.unique(trial, return_inverse=True)
     a = np.bincount(inv, weights=w)
     total = a.sum()
@@ -139,6 +141,8 @@ def reweight_file(path: str, overrides: list[str]) -> Any:
     from .pipeline import RunResult
 
     events0, meta = io.read(path) if _has_default_set(path) else ({}, None)
+    if meta is None and _read_summary(path).get("signals"):
+        return _reweight_signal_channels(path, overrides)
     if meta is None:
         summary0 = _read_summary(path)
         names = list(summary0.get("detectors", {}))
@@ -150,6 +154,20 @@ def reweight_file(path: str, overrides: list[str]) -> Any:
     else:
         summary0 = meta["summary"]
         sets = {summary0.get("detector", "detector"): (events0, meta)}
+    return _reweight_sets(path, overrides, summary0, sets)
+
+
+def _reweight_one(path: str, overrides: list[str], events: dict[str, np.ndarray], meta: dict[str, Any]) -> Any:
+    """One event set with its metadata (its summary holds the configuration it was made with)."""
+    summary0 = meta["summary"]
+    return _reweight_sets(path, overrides, summary0, {summary0.get("detector", "detector"): (events, meta)})
+
+
+def _reweight_sets(path: str, overrides: list[str], summary0: dict[str, Any],
+                   sets: dict[str, tuple[dict[str, np.ndarray], dict[str, Any]]]) -> Any:
+    """The event sets of one file (one per detector), reweighted; see :func:`reweight_file`."""
+    from .pipeline import RunResult
+
     old, new = new_config(summary0["config"], overrides)
     from .pipeline import prepare
 
@@ -195,7 +213,12 @@ def reweight_file(path: str, overrides: list[str]) -> Any:
             chans.append(ch)
         summ["channels"] = chans
         summ["mediators_produced"] = pot * setup.rate
-        summ["notes"] = list(s_old.get("notes", [])) + [f"reweighted from {path} with {', '.join(overrides)}"]
+        from .pipeline import _vov_note
+
+        v = summ["variance_of_variance"]
+        kept = [note for note in s_old.get("notes", []) if not note.startswith("the error estimate is unreliable")]
+        summ["notes"] = (kept + _vov_note(math.nan if v is None else v)
+                         + [f"reweighted from {path} with {', '.join(overrides)}"])
         results[name] = RunResult(events=ev, summary=summ, config=new)
     first = next(iter(results.values()))
     first.per_detector = results
@@ -203,6 +226,35 @@ def reweight_file(path: str, overrides: list[str]) -> Any:
         first.summary["detectors"] = {k: {kk: vv for kk, vv in r.summary.items() if kk != "config"}
                                       for k, r in results.items()}
     return first
+
+
+def _reweight_signal_channels(path: str, overrides: list[str]) -> Any:
+    """A file of a ``signal.channels`` run: one event set per signal channel, each reweighted
+    with its own channel's configuration (as the run generated it); the result's
+    ``per_channel`` holds them, the first at the top level (as :func:`bdgen.generate`)."""
+    from dataclasses import replace
+
+    from . import io
+    from .pipeline import RunResult
+
+    summary0 = _read_summary(path)
+    old_all, new_all = new_config(summary0["config"], overrides)
+    results: dict[str, Any] = {}
+    order = list(old_all.signal.channels or ())  # the stored keys are sorted; keep the run's order
+    for ch in sorted(summary0["signals"], key=lambda c: order.index(c) if c in order else len(order)):
+        events, meta = io.read(path, detector=ch)
+        sub = {**meta["summary"], "config": replace(old_all, signal=replace(old_all.signal, channel=ch,
+                                                                              channels=None)).to_dict()}
+        tmp_meta = {**meta, "summary": sub}
+        r = _reweight_one(path, overrides, events, tmp_meta)
+        r.config = replace(new_all, signal=replace(new_all.signal, channel=ch, channels=None))
+        results[ch] = r
+    first = next(iter(results.values()))
+    out = RunResult(events=first.events, summary=dict(first.summary), config=new_all,
+                    per_detector=first.per_detector, per_channel=results)
+    out.summary["signals"] = {ch: {k: v for k, v in r.summary.items() if k != "config"} for ch, r in results.items()}
+    out.summary["config"] = new_all.to_dict()
+    return out
 
 
 def _has_default_set(path: str) -> bool:

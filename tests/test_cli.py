@@ -773,3 +773,28 @@ def test_no_output_writes_nothing(cli, tmp_path):
     assert "events written to" not in out
     rc, _, err = cli("run", "--no-output", "-o", "ev.root", "--set", "run.events=20")
     assert_one_line_error(rc, err, "--no-output", "-o")
+
+
+def test_limits_csv_with_plain_header_line(tmp_path):
+    """A published-limits CSV whose first line is a header without '#' is read (header skipped)."""
+    from bdgen.plotting import read_limits_csv
+
+    (tmp_path / "p.csv").write_text("m_chi,Y\n0.01,1e-10\n0.1,1e-9\n")
+    data = read_limits_csv(tmp_path / "p.csv")
+    np.testing.assert_allclose(data, [[0.01, 1e-10], [0.1, 1e-9]])
+
+
+def test_plot_detector_choice_messages(cli, tmp_path):
+    """plot: a multi-detector file needs --detector (one-line error naming the sets); a
+    single-detector file accepts its own detector's name and refuses another."""
+    rc, _, err = cli("run", "--set", 'detector.names=["sbnd","microboone"]', "--set", "run.events=20", *FAST,
+                     "-o", "md.h5", "-q")
+    assert rc == 0, err
+    rc, _, err = cli("plot", "md.h5", "-o", "a.png")
+    assert_one_line_error(rc, err, "--detector", "events_sbnd", "events_microboone")
+    rc, _, err = cli("run", "--set", "run.events=20", *FAST, "-o", "one.h5", "-q")
+    assert rc == 0, err
+    rc, out, err = cli("plot", "one.h5", "-o", "b.png", "--detector", "miniboone")
+    assert rc == 0, err
+    rc, _, err = cli("plot", "one.h5", "-o", "c.png", "--detector", "sbnd")
+    assert_one_line_error(rc, err, "--detector", "'sbnd'", "'miniboone'")

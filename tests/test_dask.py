@@ -25,3 +25,18 @@ def test_local_cluster_identical_to_single_thread(caplog):
     assert a.summary["signal_events"] == b.summary["signal_events"]
     for k in a.events:
         np.testing.assert_array_equal(a.events[k], b.events[k], err_msg=k)
+
+
+def test_unreachable_scheduler_is_a_card_error_and_restores_logging(monkeypatch):
+    import logging
+
+    import bdgen.pipeline
+    from bdgen.errors import CardError
+    from bdgen.pipeline import _DaskRunner
+
+    monkeypatch.setattr(bdgen.pipeline, "DASK_CONNECT_TIMEOUT", 2)
+
+    level = logging.getLogger("distributed").level
+    with pytest.raises(CardError, match="run.scheduler"):
+        _DaskRunner("tcp://127.0.0.1:1", 0)
+    assert logging.getLogger("distributed").level == level

@@ -541,3 +541,22 @@ def test_meson_yield_scales_signal():
     double = run("beam.pi0_per_pot=1.8", seed=6, events=50)  # the card's beam has 0.9
     assert double.summary["signal_events"] == pytest.approx(2 * base.summary["signal_events"], rel=1e-12)
     np.testing.assert_array_equal(double.events["chi_E"], base.events["chi_E"])
+
+
+def test_single_effective_trial_has_undefined_error(tmp_path):
+    """Events mode can stop inside the first trial (n_eff = 0.5 or 1): the estimate is the weight
+    sum, the error is undefined (nan; null in the JSON summary) and a note says so."""
+    import json
+    import math
+
+    r = bdgen.generate(bdgen.load_card(None, ["run.events=1", "detector.name=sbnd"]), seed=54, chunk_size=1000)
+    s = r.summary
+    assert s["n_effective_trials"] <= 1
+    assert s["signal_events"] == pytest.approx(float(np.sum(r.events["weight"])), rel=1e-12) and s["signal_events"] > 0
+    assert math.isnan(s["signal_events_error"])
+    assert any("at most one effective trial" in n for n in s["notes"])
+    from bdgen import io
+
+    io.write_json(s, tmp_path / "s.json")
+    back = json.loads((tmp_path / "s.json").read_text())
+    assert back["signal_events_error"] is None

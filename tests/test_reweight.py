@@ -139,3 +139,32 @@ def test_reweight_multi_detector_keeps_run_order(tmp_path):
     assert list(rw.per_detector) == ["sbnd", "microboone"]
     assert rw.summary["detector"] == "sbnd"
     assert rw.summary["signal_events"] == approx(float(np.sum(rw.per_detector["sbnd"].events["weight"])), rel=1e-12)
+
+
+def test_reweight_signal_channels_file(tmp_path):
+    """A signal.channels file: each channel's event set is reweighted (eps^4 for both here: the
+    narrow V, scattering ~ eps^2 alpha_D for nucleons and electrons alike), in the run's order."""
+    r = bdgen.generate(bdgen.load_card(None, ['signal.channels=["nucleon", "electron"]', "run.events=40"]), seed=3)
+    bdgen.write(r, tmp_path / "sc.h5")
+    rw = reweight_file(str(tmp_path / "sc.h5"), ["model.epsilon=2e-3"])
+    assert list(rw.per_channel) == ["nucleon", "electron"]
+    for ch, sub in rw.per_channel.items():
+        ratio = sub.summary["signal_events"] / r.per_channel[ch].summary["signal_events"]
+        assert ratio == approx(16.0, rel=1e-4)
+        assert sub.config.signal.channel == ch
+    bdgen.write(rw, tmp_path / "sc_rw.h5")
+    from bdgen import io
+
+    ev, _ = io.read(tmp_path / "sc_rw.h5", detector="electron")
+    assert float(np.sum(ev["weight"])) == approx(rw.per_channel["electron"].summary["signal_events"], rel=1e-12)
+
+
+def test_reweight_replaces_the_vov_note(tmp_path):
+    r = bdgen.generate(bdgen.load_card(None, ["run.events=20"]), seed=5)
+    assert any(n.startswith("the error estimate is unreliable") for n in r.summary["notes"])
+    bdgen.write(r, tmp_path / "k.h5")
+    rw = reweight_file(str(tmp_path / "k.h5"), ["model.alpha_d=0.5"]).summary
+    vov_notes = [n for n in rw["notes"] if n.startswith("the error estimate is unreliable")]
+    assert len(vov_notes) == (1 if rw["variance_of_variance"] > 0.1 else 0)
+    if vov_notes:
+        assert f"{rw['variance_of_variance']:.2g}" in vov_notes[0]

@@ -9,11 +9,14 @@ leaves a file that looks complete, and an existing file is replaced only with
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
 
 from ..config import output_format
 from ..errors import CardError
@@ -136,11 +139,23 @@ def write(result: "RunResult", path: str | Path, *, overwrite: bool = False) -> 
     return p
 
 
+def _strict(obj: Any) -> Any:
+    """``obj`` with non-finite floats (an undefined error: nan; inf) replaced by None, so that
+    the file is strict JSON (null) that every parser reads."""
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    if isinstance(obj, (float, np.floating)) and not math.isfinite(float(obj)):
+        return None
+    return obj
+
+
 def write_json(obj: Any, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``obj`` as indented JSON, atomically."""
+    """Write ``obj`` as indented strict JSON (non-finite numbers as null), atomically."""
     p = Path(path)
     with atomic_path(p, overwrite=overwrite) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=float) + "\n")
+        tmp.write_text(json.dumps(_strict(obj), indent=2, sort_keys=False, default=float, allow_nan=False) + "\n")
     return p
 
 
