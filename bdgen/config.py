@@ -80,7 +80,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "unweighted": ("bool", False, None, "write an unweighted sample (equal weights)"),
         "chunk_size": ("int", 125_000, _positive, "trials (meson decays) per chunk"),
         "threads": ("int", 0, _non_negative, "chunks run in parallel on this many threads; 0 = every core"),
-        "importance_sampling": ("bool", True, None, "bias chi directions toward the detectors, with exact weights"),
+        "importance_sampling": ("bool", True, None, "bias chi directions toward the detectors and meson momenta toward the signal, with exact weights"),
         "workers": ("int", 0, _non_negative, "run the chunks on a local Dask cluster of this many processes (0: no)"),
         "scheduler": ("str", None, None, "address of a running Dask scheduler to run the chunks on"),
         "max_trials": ("int", 10_000_000_000, _positive, "stop after this many trials in any case"),

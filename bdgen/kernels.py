@@ -315,7 +315,7 @@ def production_z(vtx, u):  # type: ignore[no-untyped-def]
 
 @jit
 def produce(
-    k0, k1, start, n, chan_cdf, kind, model, params, env_p, env_t, env_bound, env_cdf,
+    k0, k1, start, n, chan_cdf, kind, model, params, env_p, env_t, env_bound, env_cdf, row_w,
     m_parent, m_recoil, p_parent, s_u, s_cdf, s_mv2, s_mg, s_fixed, decay_mode, m_chi, m_chi2, vtx, shapes,
     list_off, list_data, list_pos, aims, lam, visible, out_trial, out_chi, out_chan, out_vol, out_hit,
 ):  # type: ignore[no-untyped-def]
@@ -335,6 +335,12 @@ def produce(
         Spectrum parameters (padded).
     env_p, env_t, env_bound, env_cdf : ndarray
         Rejection envelopes, shapes (nc, n_p+1), (nc, n_t+1), (nc, n_p, n_t), (nc, n_p*n_t).
+        ``env_cdf`` may select the cells with a momentum bias q(p) (momentum importance
+        sampling, :func:`bdgen.pipeline._momentum_bias`): the accepted (p, theta) then follow
+        f(p, theta) q(p).
+    row_w : ndarray, shape (nc, n_p)
+        Weight 1/q of a meson drawn in each momentum row of the envelope (1: no bias); it
+        multiplies the trial's importance weight ``w_is``.
     m_parent : ndarray, shape (nc,)
         Mass of the meson (GeV); the proton mass for bremsstrahlung; for radiative pi- capture
         at rest the invariant mass m_pi- + m_p of the pi- p system.
@@ -405,6 +411,8 @@ def produce(
         z0 = production_z(vtx, uz)
         t0 = 0.0
         lx = ly = lz = 0.0
+        x1 = 0.0
+        x2 = 0.0
         if model[c] == MODEL_AT_REST:
             x1 = 0.0
             x2 = 0.0
@@ -423,10 +431,14 @@ def produce(
                 y0 = list_data[row_i, 5]
                 z0 = list_data[row_i, 6]
                 t0 = list_data[row_i, 7]
-        else:
+        w_mom = 1.0
+        if model[c] != MODEL_AT_REST and model[c] != MODEL_LIST:
             x1, x2, draw, viol = sample_one(model[c], params[c], env_p[c], env_t[c], env_bound[c], env_cdf[c],
                                             k0, k1, trial, STAGE_PRODUCTION, draw)
             violations += viol
+            n_row = row_w.shape[1]
+            ip = min(max(np.searchsorted(env_p[c], x1, side="right") - 1, 0), n_row - 1)
+            w_mom = row_w[c, ip]
         u_phi, u_s = uniform2(k0, k1, trial, STAGE_PRODUCTION, draw)
         draw += 1
         phi = TWO_PI * u_phi
@@ -505,6 +517,7 @@ def produce(
         wx, wy, wz, w_is, draw = _chi_direction(mode, r_ang, fl, nx, ny, nz, vfe, vfx, vfy, vfz,
                                                 bfx, bfy, bfz, mv, m_chi, m_chi2, x0, y0, z0, aims, lam, comp_a,
                                                 comp_k, k0, k1, trial, draw)
+        w_is *= w_mom
         pstar = two_body_momentum(mv, m_chi, m_chi2)
         c1e, c1x, c1y, c1z, c2e, c2x, c2y, c2z = _pair_in_lab(e1s, pstar, wx, wy, wz, vfe, vfx, vfy, vfz,
                                                               bfx, bfy, bfz)

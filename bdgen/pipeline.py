@@ -7,7 +7,10 @@ scatters with probability P = sum_i n_i sigma_i(E) L.  The expected number of si
 
     N_sig = POT x R x efficiency x E[sum over the trial's two chi of P],
 
-estimated by the sample mean over N trials.  Each written event carries the weight
+estimated by the sample mean over N trials.  With ``run.importance_sampling`` the chi
+directions are aimed at the detectors and the mesons are drawn with a momentum bias q(p) set by
+a pilot (:func:`_momentum_bias`); each trial carries the product of the exact weights, so the
+estimator stays the unbiased sample mean.  Each written event carries the weight
 POT R efficiency P / N, its expected number of events for the run's POT, so the weights sum to
 the estimate.  The MC error is the standard error of the mean over trials (the two chi of a
 trial are correlated and are summed before squaring).
@@ -118,6 +121,14 @@ IMPORTANCE_FRACTION = 0.5
 
 #: Trials after which a precision run with no event at all gives up.
 NO_EVENT_LIMIT = 20_000_000
+
+#: Trials of the pilot that sets the momentum importance sampling (its own random numbers; the
+#: pilot's events are not kept).  0 switches it off.
+MOMENTUM_PILOT = 50_000
+#: Momentum bins, of equal probability under the production spectrum, of the bias function.
+MOMENTUM_BINS = 20
+#: Fewest scoring pilot trials a channel needs for a momentum bias (fewer: that channel is unbiased).
+MOMENTUM_MIN_TRIALS = 50
 
 #: Largest variance of the variance (VOV) of the per-trial scores at which a precision run may
 #: stop: MCNP's statistical check for a reliable error estimate (X-5 Monte Carlo Team, MCNP
@@ -695,6 +706,7 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "env_t": np.array([e.theta_edges for e in envs]),
         "env_bound": np.array([e.bound for e in envs]),
         "env_cdf": np.array([e.cdf for e in envs]),
+        "row_w": np.ones((nc, envs[0].bound.shape[0])),  # momentum importance weights (_momentum_bias)
         "m_parent": np.array([c.mass for c in open_ch]),
         "m_recoil": np.array([c.m_recoil for c in open_ch]),
         "capture": np.array([1 if c.process == "capture" else 0 for c in open_ch], dtype=np.int64),
@@ -774,6 +786,9 @@ class RunResult:
     config: Config
     per_detector: dict[str, "RunResult"] = field(default_factory=dict, repr=False)
     per_channel: dict[str, "RunResult"] = field(default_factory=dict, repr=False)
+    #: (production channel names, env_cdf, row_w, biased names) of the momentum importance
+    #: sampling, so that the passes of a ``signal.channels`` run share one meson sample
+    momentum_bias: Any = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.events["weight"].shape[0])
@@ -1005,7 +1020,7 @@ def run_produce(tb: dict[str, Any], k0: Any, k1: Any, start: int, n: int, m_chi:
         o_vol = np.empty(o_trial.shape[0], dtype=np.int64)
     return produce(
         k0, k1, start, n, tb["chan_cdf"], tb["kind"], tb["model"], tb["params"], tb["env_p"], tb["env_t"],
-        tb["env_bound"], tb["env_cdf"], tb["m_parent"], tb["m_recoil"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
+        tb["env_bound"], tb["env_cdf"], tb["row_w"], tb["m_parent"], tb["m_recoil"], tb["p_parent"], tb["s_u"], tb["s_cdf"], tb["s_mv2"],
         tb["s_mg"], tb["s_fixed"], tb["decay_mode"], m_chi, tb["m_chi2"], tb["vtx"], tb["shapes"], tb["list_off"],
         tb["list_data"], tb["list_pos"], tb["aims"], tb["lam"], tb["visible"], o_trial, o_chi, o_chan, o_vol,
         o_hit,
@@ -1068,6 +1083,82 @@ class _DaskRunner:
                 self.cluster.close()
         finally:
             self._log.setLevel(self._log_level)
+
+
+def _momentum_bias(ctx: dict[str, Any], setup: RunSetup, n_pilot: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Momentum importance sampling: the cell-selection CDFs and row weights of the production
+    envelopes that draw mesons from f(p, theta) q(p) instead of f(p, theta), with weight 1/q.
+
+    A pilot of ``n_pilot`` trials with its own random numbers (a key derived from the run's; the
+    pilot is discarded, so the run stays unbiased and independent of chunking) gives the second
+    moment of the per-trial score in momentum bins b of equal probability f_b under the spectrum
+    (each detector's score divided by its pilot mean, so that every detector counts).  The score
+    is the signal itself (scattering or decay probability x importance weight): a geometric
+    proxy (chord x weight) misses the rise of the cross-section with the chi energy and left the
+    heavy, electron-channel cases as heavy-tailed as analog sampling.  The passes of a
+    ``signal.channels`` run reuse the first channel's bias, so that they share one meson sample.  The bias
+    is the defensive mixture q(p) = 1/2 + 1/2 h_b/Z with h_b = sqrt(E[score^2 | b]) (the
+    variance-minimising importance density, Owen, "Monte Carlo theory, methods and examples",
+    ch. 9; the mixture keeps the weights <= 2, Hesterberg, Technometrics 37 (1995) 185) and
+    Z = sum_b f_b h_b, so that sum_b f_b q_b = 1 exactly: the weight 1/q needs no other
+    normalisation.  f_b comes from the envelope's cell integrals (4 x 4-point Gauss-Legendre per
+    cell, :meth:`bdgen.production.spectra.Spectrum.cell_integrals`, exact to ~1e-7).  The
+    rejection sampler then accepts (p, theta) with density f q because the cells are picked with
+    probability proportional to bound x area x q.  Channels with a meson list, mesons at rest, a
+    tabulated (Pythia) spectrum or bremsstrahlung, and channels with fewer than
+    ``MOMENTUM_MIN_TRIALS`` scoring pilot trials, are not biased.
+
+    Returns (env_cdf, row_w, names of the biased channels); shapes as ``tb["env_cdf"]`` and
+    ``tb["row_w"]``.
+    """
+    from .kernels import HIT_COLS
+    from .production.spectra import BMPT, BURMAN_SMITH, SANFORD_WANG
+
+    tb = ctx["tb"]
+    env_cdf = tb["env_cdf"].copy()
+    row_w = np.ones_like(tb["row_w"])
+    open_ch = setup.open_channels
+    eligible = [i for i, c in enumerate(open_ch)
+                if not isinstance(c.spectrum, _ListSpectrum) and c.spectrum.model in (SANFORD_WANG, BMPT, BURMAN_SMITH)]
+    if not eligible or n_pilot <= 0:
+        return env_cdf, row_w, []
+    words = np.random.SeedSequence([int(ctx["k0"]), int(ctx["k1"]), 0x50494C4F54]).generate_state(2, dtype=np.uint32)
+    pctx = {**ctx, "k0": np.uint64(words[0]), "k1": np.uint64(words[1])}
+    res = compute_chunk(pctx, 0, n_pilot, 0.01)
+    o_trial, o_chan, o_vol, o_hit, sc = res[0], res[2], res[3], res[4], res[6]
+    prob = sc[:, 0] * o_hit[:, HIT_COLS.index("w_is")]  # the signal probability of each crossing
+    if not np.any(prob > 0):
+        return env_cdf, row_w, []
+    det = tb["vol_det"][o_vol]
+    mu = np.bincount(det, weights=prob, minlength=int(det.max()) + 1)
+    score = np.divide(prob, mu[det], out=np.zeros_like(prob), where=mu[det] > 0)
+    starts = np.flatnonzero(np.r_[True, o_trial[1:] != o_trial[:-1]])
+    a = np.add.reduceat(score, starts)
+    chan = o_chan[starts].astype(np.int64)
+    p_mes = np.sqrt(np.sum(o_hit[starts, 1:4] ** 2, axis=1))
+    biased = []
+    for c in eligible:
+        sel = (chan == c) & (a > 0)
+        if np.count_nonzero(sel) < MOMENTUM_MIN_TRIALS:
+            continue
+        sp = open_ch[c].spectrum
+        env = sp.envelope()
+        i_row = sp.cell_integrals().sum(axis=1)
+        f_row = i_row / i_row.sum()
+        mid = np.cumsum(f_row) - 0.5 * f_row
+        b_row = np.minimum((mid * MOMENTUM_BINS).astype(np.int64), MOMENTUM_BINS - 1)
+        f_b = np.bincount(b_row, weights=f_row, minlength=MOMENTUM_BINS)
+        r = np.clip(np.searchsorted(env.p_edges, p_mes[sel], side="right") - 1, 0, f_row.size - 1)
+        s_b = np.bincount(b_row[r], weights=a[sel] ** 2, minlength=MOMENTUM_BINS)
+        h_b = np.sqrt(np.divide(s_b, f_b, out=np.zeros_like(s_b), where=f_b > 0))
+        z = float(np.sum(f_b * h_b))
+        q_row = 0.5 + 0.5 * h_b[b_row] / z
+        row_w[c] = 1.0 / q_row
+        mass = np.diff(np.r_[0.0, env.cdf]).reshape(env.bound.shape) * q_row[:, None]
+        cdf = np.cumsum(mass.ravel())
+        env_cdf[c] = cdf / cdf[-1]
+        biased.append(open_ch[c].name)
+    return env_cdf, row_w, biased
 
 
 def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> tuple[Any, ...]:
@@ -1368,6 +1459,7 @@ def generate(
     progress: ProgressFn | None = None,
     stream_to: str | None = None,
     overwrite: bool = False,
+    _momentum_bias: Any = None,
 ) -> RunResult:
     """Generate the events of a run.
 
@@ -1418,7 +1510,8 @@ def generate(
     else:
         states = [_DetectorRun(i, d.name, nc) for i, d in enumerate(setup.detectors)]
     try:
-        return _generate_loop(setup, states, writer, k0, k1, seed_used, t_start, chunk, notes, progress)
+        return _generate_loop(setup, states, writer, k0, k1, seed_used, t_start, chunk, notes, progress,
+                              _momentum_bias)
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -1444,9 +1537,11 @@ def _generate_channels(config: Config, *, seed: int | None, chunk_size: int | No
         raise CardError("signal.channels: --stream writes one event set; run the channels separately to stream")
     _k0, _k1, seed_used = key_from_seed(seed if seed is not None else config.run.seed)
     results: dict[str, RunResult] = {}
+    bias = None  # the first pass's momentum bias serves every pass: one meson sample
     for ch in config.signal.channels or ():
         cfg_c = _replace(config, signal=_replace(config.signal, channel=ch, channels=None))
-        results[ch] = generate(cfg_c, seed=seed_used, chunk_size=chunk_size, progress=progress)
+        results[ch] = generate(cfg_c, seed=seed_used, chunk_size=chunk_size, progress=progress, _momentum_bias=bias)
+        bias = bias if bias is not None else results[ch].momentum_bias
     first = next(iter(results.values()))
     out = RunResult(events=first.events, summary=dict(first.summary), config=config,
                     per_detector=first.per_detector, per_channel=results)
@@ -1456,7 +1551,8 @@ def _generate_channels(config: Config, *, seed: int | None, chunk_size: int | No
 
 
 def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0: Any, k1: Any, seed_used: int,
-                   t_start: float, chunk: int, notes: list[str], progress: ProgressFn | None) -> RunResult:
+                   t_start: float, chunk: int, notes: list[str], progress: ProgressFn | None,
+                   momentum_given: Any = None) -> RunResult:
     """The chunk loop of :func:`generate` and the final assembly of the results."""
     from .kernels import HIT_COLS, N_HIT_COLS
 
@@ -1508,6 +1604,7 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
             notes.append(f"V -> {cfg.signal.final_state} is closed at m_V = {m.m_v} GeV")
             closed = True
     vol_det = tb.get("vol_det", np.zeros(1, dtype=np.int64))
+    momentum: list[str] = []  # channels drawn with momentum importance sampling
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
     ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
            "t_window": setup.t_window, "visible": visible, "inelastic": None, "idm": idm,
@@ -1532,6 +1629,18 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
         hit_rate[0] = max(hit_rate[0], res[0].size / n)
         return res
 
+    names = [c.name for c in setup.open_channels]
+    bias_used = None
+    if not closed and cfg.run.importance_sampling and MOMENTUM_PILOT > 0:
+        tb = dict(tb)  # the run's own tables: setup.tables stay unbiased
+        if momentum_given is not None and momentum_given[0] == names and momentum_given[1].shape == tb["env_cdf"].shape:
+            _names, env_cdf_b, row_w, biased = momentum_given  # another pass of a signal.channels run
+        else:
+            env_cdf_b, row_w, biased = _momentum_bias(ctx, setup, min(MOMENTUM_PILOT, run.max_trials))
+        tb["env_cdf"], tb["row_w"] = env_cdf_b, row_w
+        ctx["tb"] = tb
+        momentum[:] = biased
+        bias_used = (names, env_cdf_b, row_w, biased)
     if not closed:  # a short pilot (discarded; deterministic) sizes the output buffers
         n_pilot = min(20_000, run.max_trials)
         p_buf = [np.empty(4 * n_pilot + 16, dtype=np.int64), np.empty(4 * n_pilot + 16, dtype=np.int8),
@@ -1616,7 +1725,7 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
         notes.append(f"{violations} sampled points exceeded their rejection bound (sampling slightly biased)")
     wall = time.perf_counter() - t_start
     results = [_finish(st, setup, scale, seed_used, notes, wall, k0, k1, writer,
-                       "events" if len(states) == 1 else f"events_{st.name}") for st in states]
+                       "events" if len(states) == 1 else f"events_{st.name}", momentum) for st in states]
     first = results[0]
     if len(results) > 1:
         first.summary["detectors"] = {r.summary["detector"]: {k: v for k, v in r.summary.items() if k != "config"}
@@ -1626,11 +1735,13 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
         first.per_detector = {first.summary["detector"]: first}
     if writer is not None:
         writer.finish(first)
+    first.momentum_bias = bias_used
     return first
 
 
 def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, notes: list[str], wall: float,
-            k0: Any, k1: Any, writer: Any = None, set_name: str = "events") -> RunResult:
+            k0: Any, k1: Any, writer: Any = None, set_name: str = "events",
+            momentum: list[str] | None = None) -> RunResult:
     """Weights, unweighting, output columns and summary of one detector (written block by block
     to ``writer`` for a streamed run)."""
     cfg = setup.config
@@ -1697,6 +1808,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         "n_generated": int(st.n_trials),
         "n_effective_trials": float(n_eff),
         "variance_of_variance": None if math.isnan(st.vov) else st.vov,
+        "momentum_sampling": list(momentum or []),
         "n_events": int(n_written),
         "unweighted": run.unweighted,
         "pot": run.pot,

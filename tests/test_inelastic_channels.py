@@ -93,12 +93,16 @@ def test_sigma_table_matches_direct_integration(module: str, m_chi: float, e_max
 
 
 def test_several_signal_channels_share_the_chi_sample(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """signal.channels: each channel equals its own run with the same seed, and a chi that
-    scatters in two channels has the same four-momentum in both."""
+    """signal.channels: a chi that scatters in two channels has the same four-momentum in both
+    (one meson sample: the momentum bias of the first channel serves all); without importance
+    sampling each channel equals its own run with the same seed."""
     multi = _run('signal.channels=["nucleon", "electron"]', "run.events=400", seed=12)
     assert set(multi.per_channel) == {"nucleon", "electron"}
-    single = _run("signal.channel=electron", "run.events=400", seed=12)
-    np.testing.assert_array_equal(multi.per_channel["electron"].events["weight"], single.events["weight"])
+    assert multi.per_channel["electron"].summary["momentum_sampling"] == ["pi0", "eta"]
+    analog = _run('signal.channels=["nucleon", "electron"]', "run.events=400", "run.importance_sampling=false",
+                  seed=12)
+    single = _run("signal.channel=electron", "run.events=400", "run.importance_sampling=false", seed=12)
+    np.testing.assert_array_equal(analog.per_channel["electron"].events["weight"], single.events["weight"])
     a, b = multi.per_channel["nucleon"].events, multi.per_channel["electron"].events
     key_a = a["trial"] * 2 + a["chi_index"]
     key_b = b["trial"] * 2 + b["chi_index"]

@@ -264,12 +264,12 @@ def test_loose_precision_waits_for_a_reliable_error():
 
 
 def test_few_raw_events_flagged_unreliable():
-    """run.events = 20 at the built-in card is about one effective event: the summary says so."""
+    """run.events = 20 at the built-in card are a few effective events: the summary says so."""
     res = run(events=20, seed=5)
     s = res.summary
     w = res.events["weight"]
     assert len(w) == 20
-    assert w.sum() ** 2 / np.sum(w * w) < 5.0                  # few effective events
+    assert w.sum() ** 2 / np.sum(w * w) < 10.0                 # few effective events
     assert s["variance_of_variance"] > 0.1
     assert any("unreliable" in note for note in s["notes"])
 
@@ -543,12 +543,16 @@ def test_meson_yield_scales_signal():
     np.testing.assert_array_equal(double.events["chi_E"], base.events["chi_E"])
 
 
-def test_single_effective_trial_has_undefined_error(tmp_path):
+def test_single_effective_trial_has_undefined_error(tmp_path, monkeypatch):
     """Events mode can stop inside the first trial (n_eff = 0.5 or 1): the estimate is the weight
     sum, the error is undefined (nan; null in the JSON summary) and a note says so."""
     import json
     import math
 
+    import bdgen.pipeline
+
+    # without the momentum sampling's pilot this seed has its first event in the first trial
+    monkeypatch.setattr(bdgen.pipeline, "MOMENTUM_PILOT", 0)
     r = bdgen.generate(bdgen.load_card(None, ["run.events=1", "detector.name=sbnd"]), seed=54, chunk_size=1000)
     s = r.summary
     assert s["n_effective_trials"] <= 1

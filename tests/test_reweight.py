@@ -54,7 +54,21 @@ def test_scaling_in_the_narrow_width_limit(sample):
     path, r = sample
     s0 = r.summary["signal_events"]
     assert reweight_file(str(path), ["model.epsilon=2e-3"]).summary["signal_events"] == approx(16 * s0, rel=1e-4)
-    assert reweight_file(str(path), ["model.alpha_d=0.2"]).summary["signal_events"] == approx(2 * s0, rel=6e-3)
+    # alpha_D x 2: exactly 2 for the on-shell brem V (BR(V -> chi chi) ~ 1, scattering ~ alpha_D), 4 for
+    # the rho (its off-shell V* -> chi chi adds a factor alpha_D); the meson channels average the
+    # moved Breit-Wigner over the sample's V* masses: 2 up to the 0.8% -> 1.7% off-shell shift,
+    # within their statistical error
+    rw = reweight_file(str(path), ["model.alpha_d=0.2"]).summary
+    for a, b in zip(r.summary["channels"], rw["channels"]):
+        if not a["events"]:
+            continue
+        ratio = b["events"] / a["events"]
+        if a["production"] == "brem":
+            assert ratio == approx(2.0, rel=1e-5)
+        elif a["production"] == "rho":
+            assert ratio == approx(4.0, rel=1e-5)
+        else:
+            assert abs(ratio - 2.0) < 0.04 + 3 * 2.0 * b["error"] / b["events"], (a["production"], ratio)
 
 
 def test_reweighted_equals_direct_run(sample):

@@ -311,6 +311,24 @@ class Spectrum:
         self._cache["env"] = env
         return env
 
+    def cell_integrals(self) -> np.ndarray:
+        """Integral of the density over each cell of the envelope, shape (n_p, n_theta), by a
+        4 x 4-point Gauss-Legendre rule per cell (cached).  For the smooth analytic models the
+        rule is exact to ~1e-8 relative; the momentum importance sampling normalises its
+        weights with these (:func:`bdgen.pipeline._momentum_bias`)."""
+        if "cells" in self._cache:
+            return self._cache["cells"]  # type: ignore[no-any-return]
+        env = self.envelope()
+        x, w = np.polynomial.legendre.leggauss(4)
+        pe, te = env.p_edges, env.theta_edges
+        hp, ht = 0.5 * np.diff(pe), 0.5 * np.diff(te)
+        pp = (0.5 * (pe[1:] + pe[:-1])[:, None] + hp[:, None] * x[None, :]).ravel()
+        tt = (0.5 * (te[1:] + te[:-1])[:, None] + ht[:, None] * x[None, :]).ravel()
+        g = _grid(self.model, pp, tt, self.params).reshape(hp.size, 4, ht.size, 4)
+        cells = np.einsum("iajb,a,b->ij", g, w, w) * hp[:, None] * ht[None, :]
+        self._cache["cells"] = cells
+        return cells
+
     def integral(self, p_max: float | None = None, theta_max: float | None = None) -> float:
         """Integral of the density over p < p_max, theta < theta_max (defaults: the sampled
         domain), by the trapezoidal rule on the envelope's 5x refined grid (cached); exact for a
