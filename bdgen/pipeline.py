@@ -844,7 +844,8 @@ class _DetectorRun:
         self.n = 0
         self.s1 = np.zeros(max(nc, 1))
         self.s2 = np.zeros(max(nc, 1))
-        self.s34 = np.zeros(2)  # sums over trials of a^3 and a^4 (all channels)
+        self.s34 = np.zeros(2)  # sums over trials of (a/ref)^3 and (a/ref)^4 (all channels)
+        self.ref = 0.0  # score scale of s34 (the first chunk's largest event probability)
         self.vov = math.nan
         self.n_eff = 0.0
         self.n_trials = 0
@@ -893,10 +894,13 @@ class _DetectorRun:
                 self.s1 = np.zeros_like(self.s1)
                 self.s2 = np.zeros_like(self.s2)
                 self.s34 = np.zeros(2)
+                if self.ref == 0.0:
+                    self.ref = float(np.max(col("prob"), initial=0.0))
                 if self.spool is not None:
                     self.spool.truncate(cut + 1)
                     for _start, blk in self.spool.blocks(1_000_000, ["trial", "chan", "prob"]):
-                        a1, a2, a34 = _trial_stats(blk["trial"], blk["chan"].astype(np.int64), blk["prob"], nc)
+                        a1, a2, a34 = _trial_stats(blk["trial"], blk["chan"].astype(np.int64), blk["prob"], nc,
+                                                   self.ref)
                         self.s1 += a1
                         self.s2 += a2
                         self.s34 += a34
@@ -906,18 +910,20 @@ class _DetectorRun:
                         ev[key] = ev[key][: cut + 1]
                     self.parts = [ev]
                     self.s1, self.s2, self.s34 = _trial_stats(ev["trial"], ev["chan"].astype(np.int64),
-                                                              ev["prob"], nc)
-                self.vov = _vov(self.s1.sum(), self.s2.sum(), self.s34, self.n_eff)
+                                                              ev["prob"], nc, self.ref)
+                self.vov = _vov(self.s1.sum(), self.s2.sum(), self.s34, self.n_eff, self.ref)
                 self.done = True
                 return math.nan
-        a1, a2, a34 = _trial_stats(part["trial"], part["chan"].astype(np.int64), part["prob"], nc)
+        if self.ref == 0.0:
+            self.ref = float(np.max(part["prob"], initial=0.0))
+        a1, a2, a34 = _trial_stats(part["trial"], part["chan"].astype(np.int64), part["prob"], nc, self.ref)
         self.s1 += a1
         self.s2 += a2
         self.s34 += a34
         self.n_eff = float(n_trials)
         est, err = _estimate(self.s1.sum(keepdims=True), self.s2.sum(keepdims=True), self.n_eff, scale)
         rel = float(err[0] / est[0]) if est[0] > 0 else math.inf
-        self.vov = _vov(self.s1.sum(), self.s2.sum(), self.s34, self.n_eff)
+        self.vov = _vov(self.s1.sum(), self.s2.sum(), self.s34, self.n_eff, self.ref)
         # stop only once the error estimate itself is reliable (VOV_MAX): with a few trials
         # carrying most of the signal, the sample variance is small more often than not
         reliable = self.vov <= VOV_MAX or math.isnan(self.vov)  # nan: no spread at all
@@ -951,10 +957,11 @@ def _unweighted_cut(prob: np.ndarray, u: np.ndarray, k: int) -> tuple[int, float
 
 
 def _trial_stats(trial: np.ndarray, chan: np.ndarray, prob: np.ndarray,
-                 nc: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 nc: int, ref: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per channel: sum over trials of a_j and of a_j^2, a_j = sum of prob in trial j; and over
-    all channels, [sum of a_j^3, sum of a_j^4] (for :func:`_vov`).  Shapes (max(nc, 1),) twice
-    and (2,)."""
+    all channels, [sum of (a_j/ref)^3, sum of (a_j/ref)^4] (for :func:`_vov`; the scale ``ref``
+    keeps the fourth powers of tiny probabilities, e.g. 1e-90 for a long-lived V, from
+    underflowing).  Shapes (max(nc, 1),) twice and (2,)."""
     s1 = np.zeros(max(nc, 1))
     s2 = np.zeros(max(nc, 1))
     if trial.size == 0:
@@ -963,20 +970,24 @@ def _trial_stats(trial: np.ndarray, chan: np.ndarray, prob: np.ndarray,
     a = np.add.reduceat(prob, starts)
     c = chan[starts]
     np.add.at(s1, c, a)
-    a2 = a * a
-    np.add.at(s2, c, a2)
-    return s1, s2, np.array([np.sum(a2 * a), np.sum(a2 * a2)])
+    np.add.at(s2, c, a * a)
+    b = a / (ref if ref > 0.0 else 1.0)
+    b2 = b * b
+    return s1, s2, np.array([np.sum(b2 * b), np.sum(b2 * b2)])
 
 
-def _vov(s1: float, s2: float, s34: np.ndarray, n: float) -> float:
+def _vov(s1: float, s2: float, s34: np.ndarray, n: float, ref: float = 1.0) -> float:
     """Variance of the variance of the mean of n per-trial scores x_j (trials without an event
     score 0), from the power sums s_k = sum_j x_j^k (MCNP manual, LA-UR-03-1987, vol. I, section
     2.VI.D):  VOV = sum (x - m)^4 / [sum (x - m)^2]^2 - 1/n,  m = s1/n, with
     sum (x - m)^2 = s2 - n m^2 and sum (x - m)^4 = s4 - 4 m s3 + 6 m^2 s2 - 3 n m^4.
     It estimates the relative variance of the estimated variance of the mean; nan for n <= 1 or
-    no spread."""
+    no spread.  ``s34`` holds the sums of (x/ref)^3 and (x/ref)^4 (VOV is scale-free).
+    """
     if n <= 1:
         return math.nan
+    r = ref if ref > 0.0 else 1.0
+    s1, s2 = s1 / r, s2 / (r * r)
     m = s1 / n
     m2 = s2 - n * m * m
     if not m2 > 0.0:

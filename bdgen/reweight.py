@@ -118,8 +118,10 @@ def vov_from_trials(trial: np.ndarray, w: np.ndarray, n: float) -> float | None:
         return None
     _, inv = np.unique(trial, return_inverse=True)
     a = np.bincount(inv, weights=w)
-    a2 = a * a
-    v = _vov(float(a.sum()), float(a2.sum()), np.array([np.sum(a2 * a), np.sum(a2 * a2)]), n)
+    ref = float(np.max(np.abs(a)))
+    b = a / (ref if ref > 0.0 else 1.0)
+    b2 = b * b
+    v = _vov(float(a.sum()), float(np.sum(a * a)), np.array([np.sum(b2 * b), np.sum(b2 * b2)]), n, ref)
     return None if math.isnan(v) else v
 
 

@@ -248,6 +248,12 @@ def test_vov_against_direct_central_moments():
     assert s2.sum() == pytest.approx(np.sum(x * x), rel=1e-12)
     # one scoring trial among many: VOV -> 1 (the error estimate means nothing)
     assert _vov(2.0, 4.0, np.array([8.0, 16.0]), 1e6) == pytest.approx(1.0, abs=1e-5)
+    # scale-free, and no underflow for tiny probabilities (fourth powers of 1e-90)
+    tiny = 1e-90
+    ref = float(prob.max() * tiny)
+    t1, t2, t34 = _trial_stats(trial, chan, prob * tiny, 1, ref)
+    with np.errstate(all="raise"):
+        assert _vov(t1.sum(), t2.sum(), t34, n, ref) == pytest.approx(direct, rel=1e-9)
 
 
 def test_loose_precision_waits_for_a_reliable_error():
