@@ -129,6 +129,8 @@ MOMENTUM_PILOT = 50_000
 MOMENTUM_BINS = 20
 #: Fewest scoring pilot trials a channel needs for a momentum bias (fewer: that channel is unbiased).
 MOMENTUM_MIN_TRIALS = 50
+#: The bias is used only if the pilot predicts a second moment below this fraction of the analog one.
+MOMENTUM_MIN_GAIN = 0.9
 
 #: Largest variance of the variance (VOV) of the per-trial scores at which a precision run may
 #: stop: MCNP's statistical check for a reliable error estimate (X-5 Monte Carlo Team, MCNP
@@ -1116,8 +1118,9 @@ def _momentum_bias(ctx: dict[str, Any], setup: RunSetup, n_pilot: int) -> tuple[
     cell, :meth:`bdgen.production.spectra.Spectrum.cell_integrals`, exact to ~1e-7).  The
     rejection sampler then accepts (p, theta) with density f q because the cells are picked with
     probability proportional to bound x area x q.  Channels with a meson list, mesons at rest, a
-    tabulated (Pythia) spectrum or bremsstrahlung, and channels with fewer than
-    ``MOMENTUM_MIN_TRIALS`` scoring pilot trials, are not biased.
+    tabulated (Pythia) spectrum or bremsstrahlung, channels with fewer than
+    ``MOMENTUM_MIN_TRIALS`` scoring pilot trials, and channels for which the pilot predicts less
+    than a 10% gain (``MOMENTUM_MIN_GAIN``; e.g. a detector at 90 degrees), are not biased.
 
     Returns (env_cdf, row_w, names of the biased channels); shapes as ``tb["env_cdf"]`` and
     ``tb["row_w"]``.
@@ -1163,7 +1166,12 @@ def _momentum_bias(ctx: dict[str, Any], setup: RunSetup, n_pilot: int) -> tuple[
         s_b = np.bincount(b_row[r], weights=a[sel] ** 2, minlength=MOMENTUM_BINS)
         h_b = np.sqrt(np.divide(s_b, f_b, out=np.zeros_like(s_b), where=f_b > 0))
         z = float(np.sum(f_b * h_b))
-        q_row = 0.5 + 0.5 * h_b[b_row] / z
+        q_b = 0.5 + 0.5 * h_b / z
+        # the pilot's prediction of the second moment with the bias over the analog one
+        # (sum_b f_b E[a^2|b] / q_b over sum_b f_b E[a^2|b]); no bias unless it gains 10%
+        if float(np.sum(s_b / q_b)) > MOMENTUM_MIN_GAIN * float(np.sum(s_b)):
+            continue
+        q_row = q_b[b_row]
         row_w[c] = 1.0 / q_row
         mass = np.diff(np.r_[0.0, env.cdf]).reshape(env.bound.shape) * q_row[:, None]
         cdf = np.cumsum(mass.ravel())
@@ -1495,7 +1503,8 @@ def generate(
     -------
     RunResult
         For several detectors (``detector.names``), ``per_detector`` holds one RunResult per
-        detector, each the same as a single-detector run with the same seed; the top-level
+        detector, each statistically equivalent to a single-detector run (identical with
+        ``run.importance_sampling = false``: importance sampling aims at all detectors); the top-level
         events and summary are the first detector's, and ``summary["detectors"]`` lists all.
     """
     if config.signal.channels is not None:
