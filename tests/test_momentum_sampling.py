@@ -102,3 +102,14 @@ def test_pilot_does_not_depend_on_chunking():
     b = bdgen.generate(bdgen.load_card(None, ["run.events=200", "run.threads=2"]), seed=4, chunk_size=170_000)
     for k in a.events:
         np.testing.assert_array_equal(a.events[k], b.events[k], err_msg=k)
+
+
+def test_no_bias_without_predicted_gain(monkeypatch):
+    """A channel is biased only if the pilot predicts a smaller second moment: with the gain
+    threshold at 0 nothing qualifies and the run is analog (same events as MOMENTUM_PILOT = 0)."""
+    monkeypatch.setattr(P, "MOMENTUM_MIN_GAIN", 0.0)
+    a = bdgen.generate(bdgen.load_card(None, ["run.events=100"]), seed=3)
+    assert a.summary["momentum_sampling"] == []
+    monkeypatch.setattr(P, "MOMENTUM_PILOT", 0)
+    b = bdgen.generate(bdgen.load_card(None, ["run.events=100"]), seed=3)
+    np.testing.assert_array_equal(a.events["weight"], b.events["weight"])
