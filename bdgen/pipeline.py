@@ -1562,6 +1562,13 @@ def _generate_channels(config: Config, *, seed: int | None, chunk_size: int | No
         cfg_c = _replace(config, signal=_replace(config.signal, channel=ch, channels=None))
         results[ch] = generate(cfg_c, seed=seed_used, chunk_size=chunk_size, progress=progress, _momentum_bias=bias)
         bias = bias if bias is not None else results[ch].momentum_bias
+    return channels_result(results, config)
+
+
+def channels_result(results: dict[str, RunResult], config: Config) -> RunResult:
+    """The RunResult of a ``signal.channels`` run from its per-channel results: the first
+    channel's events and summary at the top level, ``per_channel`` and ``summary["signals"]``
+    holding all, and the run's configuration."""
     first = next(iter(results.values()))
     out = RunResult(events=first.events, summary=dict(first.summary), config=config,
                     per_detector=first.per_detector, per_channel=results)

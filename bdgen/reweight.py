@@ -237,7 +237,7 @@ def _reweight_signal_channels(path: str, overrides: list[str]) -> Any:
     from dataclasses import replace
 
     from . import io
-    from .pipeline import RunResult
+    from .pipeline import channels_result
 
     summary0 = _read_summary(path)
     old_all, new_all = new_config(summary0["config"], overrides)
@@ -251,12 +251,7 @@ def _reweight_signal_channels(path: str, overrides: list[str]) -> Any:
         r = _reweight_one(path, overrides, events, tmp_meta)
         r.config = replace(new_all, signal=replace(new_all.signal, channel=ch, channels=None))
         results[ch] = r
-    first = next(iter(results.values()))
-    out = RunResult(events=first.events, summary=dict(first.summary), config=new_all,
-                    per_detector=first.per_detector, per_channel=results)
-    out.summary["signals"] = {ch: {k: v for k, v in r.summary.items() if k != "config"} for ch, r in results.items()}
-    out.summary["config"] = new_all.to_dict()
-    return out
+    return channels_result(results, new_all)
 
 
 def _has_default_set(path: str) -> bool:

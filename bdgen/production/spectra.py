@@ -311,22 +311,23 @@ class Spectrum:
         self._cache["env"] = env
         return env
 
-    def cell_integrals(self) -> np.ndarray:
-        """Integral of the density over each cell of the envelope, shape (n_p, n_theta), by a
-        4 x 4-point Gauss-Legendre rule per cell (cached).  For the smooth analytic models the
-        rule is exact to ~1e-8 relative; the momentum importance sampling normalises its
-        weights with these (:func:`bdgen.pipeline._momentum_bias`)."""
-        if "cells" in self._cache:
-            return self._cache["cells"]  # type: ignore[no-any-return]
+    def cell_integrals(self, n_gl: int = 4) -> np.ndarray:
+        """Integral of the density over each cell of the envelope, shape (n_p, n_theta), by an
+        n_gl x n_gl-point Gauss-Legendre rule per cell (cached).  With the default 4 points the
+        total agrees with 8 points to ~3e-7 for the analytic models; the momentum importance
+        sampling normalises its weights with these (:func:`bdgen.pipeline._momentum_bias`)."""
+        key = ("cells", n_gl)
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
         env = self.envelope()
-        x, w = np.polynomial.legendre.leggauss(4)
+        x, w = np.polynomial.legendre.leggauss(n_gl)
         pe, te = env.p_edges, env.theta_edges
         hp, ht = 0.5 * np.diff(pe), 0.5 * np.diff(te)
         pp = (0.5 * (pe[1:] + pe[:-1])[:, None] + hp[:, None] * x[None, :]).ravel()
         tt = (0.5 * (te[1:] + te[:-1])[:, None] + ht[:, None] * x[None, :]).ravel()
-        g = _grid(self.model, pp, tt, self.params).reshape(hp.size, 4, ht.size, 4)
+        g = _grid(self.model, pp, tt, self.params).reshape(hp.size, n_gl, ht.size, n_gl)
         cells = np.einsum("iajb,a,b->ij", g, w, w) * hp[:, None] * ht[None, :]
-        self._cache["cells"] = cells
+        self._cache[key] = cells
         return cells
 
     def integral(self, p_max: float | None = None, theta_max: float | None = None) -> float:
