@@ -1120,7 +1120,8 @@ def _momentum_bias(ctx: dict[str, Any], setup: RunSetup, n_pilot: int) -> tuple[
     probability proportional to bound x area x q.  Channels with a meson list, mesons at rest, a
     tabulated (Pythia) spectrum or bremsstrahlung, channels with fewer than
     ``MOMENTUM_MIN_TRIALS`` scoring pilot trials, and channels for which the pilot predicts less
-    than a 10% gain (``MOMENTUM_MIN_GAIN``; e.g. a detector at 90 degrees), are not biased.
+    than a 10% gain (``MOMENTUM_MIN_GAIN``, cross-validated between the pilot's even and odd
+    trials; e.g. a detector at 90 degrees), are not biased.
 
     Returns (env_cdf, row_w, names of the biased channels); shapes as ``tb["env_cdf"]`` and
     ``tb["row_w"]``.
@@ -1163,15 +1164,26 @@ def _momentum_bias(ctx: dict[str, Any], setup: RunSetup, n_pilot: int) -> tuple[
         b_row = np.minimum((mid * MOMENTUM_BINS).astype(np.int64), MOMENTUM_BINS - 1)
         f_b = np.bincount(b_row, weights=f_row, minlength=MOMENTUM_BINS)
         r = np.clip(np.searchsorted(env.p_edges, p_mes[sel], side="right") - 1, 0, f_row.size - 1)
-        s_b = np.bincount(b_row[r], weights=a[sel] ** 2, minlength=MOMENTUM_BINS)
-        h_b = np.sqrt(np.divide(s_b, f_b, out=np.zeros_like(s_b), where=f_b > 0))
-        z = float(np.sum(f_b * h_b))
-        q_b = 0.5 + 0.5 * h_b / z
-        # the pilot's prediction of the second moment with the bias over the analog one
-        # (sum_b f_b E[a^2|b] / q_b over sum_b f_b E[a^2|b]); no bias unless it gains 10%
-        if float(np.sum(s_b / q_b)) > MOMENTUM_MIN_GAIN * float(np.sum(s_b)):
+        b_j, a2_j = b_row[r], a[sel] ** 2
+        half = (o_trial[starts][sel] % 2).astype(bool)  # two independent halves of the pilot
+
+        def mixture(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """(q_b, S_b) from the pilot trials in ``mask``: S_b = sum of score^2 in bin b."""
+            s_b = np.bincount(b_j[mask], weights=a2_j[mask], minlength=MOMENTUM_BINS)
+            h_b = np.sqrt(np.divide(s_b, f_b, out=np.zeros_like(s_b), where=f_b > 0))
+            z = float(np.sum(f_b * h_b))
+            return (0.5 + 0.5 * h_b / z if z > 0 else np.ones(MOMENTUM_BINS)), s_b
+
+        # predicted second moment with the bias over the analog one, sum_b S_b / q_b over
+        # sum_b S_b, cross-validated (q from one half, S from the other: the same data would
+        # flatter a noisy q); no bias unless it gains 10%
+        q_even, s_even = mixture(~half)
+        q_odd, s_odd = mixture(half)
+        ratio = 0.5 * (float(np.sum(s_odd / q_even)) / max(float(np.sum(s_odd)), 1e-300)
+                       + float(np.sum(s_even / q_odd)) / max(float(np.sum(s_even)), 1e-300))
+        if not (np.any(half) and np.any(~half)) or ratio > MOMENTUM_MIN_GAIN:
             continue
-        q_row = q_b[b_row]
+        q_row = mixture(np.ones(half.size, dtype=bool))[0][b_row]
         row_w[c] = 1.0 / q_row
         mass = np.diff(np.r_[0.0, env.cdf]).reshape(env.bound.shape) * q_row[:, None]
         cdf = np.cumsum(mass.ravel())
