@@ -973,9 +973,15 @@ def _trial_stats(trial: np.ndarray, chan: np.ndarray, prob: np.ndarray,
     c = chan[starts]
     np.add.at(s1, c, a)
     np.add.at(s2, c, a * a)
+    return s1, s2, _scaled_powers(a, ref)
+
+
+def _scaled_powers(a: np.ndarray, ref: float) -> np.ndarray:
+    """[sum (a/ref)^3, sum (a/ref)^4] of per-trial scores a (shape (n,)), the scale keeping the
+    fourth powers of tiny probabilities from underflowing; ref <= 0 means 1."""
     b = a / (ref if ref > 0.0 else 1.0)
     b2 = b * b
-    return s1, s2, np.array([np.sum(b2 * b), np.sum(b2 * b2)])
+    return np.array([np.sum(b2 * b), np.sum(b2 * b2)])
 
 
 def _vov(s1: float, s2: float, s34: np.ndarray, n: float, ref: float = 1.0) -> float:

@@ -112,16 +112,14 @@ def error_from_trials(trial: np.ndarray, w: np.ndarray, n: float) -> float:
 def vov_from_trials(trial: np.ndarray, w: np.ndarray, n: float) -> float | None:
     """Variance of the variance of sum(w) over n trials (:func:`bdgen.pipeline._vov`, MCNP's
     reliability check) from the per-trial sums; None when it is undefined."""
-    from .pipeline import _vov
+    from .pipeline import _scaled_powers, _vov
 
     if w.size == 0:
         return None
     _, inv = np.unique(trial, return_inverse=True)
     a = np.bincount(inv, weights=w)
     ref = float(np.max(np.abs(a)))
-    b = a / (ref if ref > 0.0 else 1.0)
-    b2 = b * b
-    v = _vov(float(a.sum()), float(np.sum(a * a)), np.array([np.sum(b2 * b), np.sum(b2 * b2)]), n, ref)
+    v = _vov(float(a.sum()), float(np.sum(a * a)), _scaled_powers(a, ref), n, ref)
     return None if math.isnan(v) else v
 
 
@@ -140,13 +138,12 @@ def new_config(meta_config: dict[str, Any], overrides: list[str]) -> tuple[Confi
 def reweight_file(path: str, overrides: list[str]) -> Any:
     """Read a bdgen file and return a :class:`bdgen.RunResult` with the new weights."""
     from . import io
-    from .pipeline import RunResult
 
     events0, meta = io.read(path) if _has_default_set(path) else ({}, None)
-    if meta is None and _read_summary(path).get("signals"):
-        return _reweight_signal_channels(path, overrides)
     if meta is None:
         summary0 = _read_summary(path)
+        if summary0.get("signals"):
+            return _reweight_signal_channels(path, summary0, overrides)
         names = list(summary0.get("detectors", {}))
         # the stored summary's keys are sorted; keep the run's detector order (its first detector
         # is the file's top-level summary)
@@ -230,7 +227,7 @@ def _reweight_sets(path: str, overrides: list[str], summary0: dict[str, Any],
     return first
 
 
-def _reweight_signal_channels(path: str, overrides: list[str]) -> Any:
+def _reweight_signal_channels(path: str, summary0: dict[str, Any], overrides: list[str]) -> Any:
     """A file of a ``signal.channels`` run: one event set per signal channel, each reweighted
     with its own channel's configuration (as the run generated it); the result's
     ``per_channel`` holds them, the first at the top level (as :func:`bdgen.generate`)."""
@@ -239,7 +236,6 @@ def _reweight_signal_channels(path: str, overrides: list[str]) -> Any:
     from . import io
     from .pipeline import channels_result
 
-    summary0 = _read_summary(path)
     old_all, new_all = new_config(summary0["config"], overrides)
     results: dict[str, Any] = {}
     order = list(old_all.signal.channels or ())  # the stored keys are sorted; keep the run's order
