@@ -82,6 +82,9 @@ def _build_parser() -> argparse.ArgumentParser:
                          "(default 1e-3, the small-splitting limit; docs/thermal.md)")
     th.add_argument("--ratio", type=float, default=3.0, help="m_V/m_chi (default 3)")
     th.add_argument("--alpha-d", type=float, default=0.5, help="alpha_D (default 0.5)")
+    th.add_argument("--neutrinos", choices=["decoupled", "coupled"], default="decoupled",
+                    help="neutrino temperature in g_*(T): decoupled at 2 MeV (physical, default) or kept at the "
+                         "photon temperature (the published lines' convention; changes m_chi < 30 MeV; docs/thermal.md)")
     th.add_argument("-o", "--output", required=True, help="table (.csv)")
     th.add_argument("--overwrite", action="store_true", help="replace an existing table")
 
@@ -380,14 +383,15 @@ def _thermal(args: argparse.Namespace) -> int:
     rows = []
     print(f"{'m_chi':>10} {'epsilon':>11} {'Y':>11} {'<sigma v>(x=20)':>16}")
     for mc in grid.values:
-        r = thermal_target(float(mc), ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm, splitting=splitting)
+        r = thermal_target(float(mc), ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm, splitting=splitting,
+                           neutrinos=args.neutrinos)
         rows.append((mc, args.ratio * mc, r["epsilon"], r["y"], r["sigma_v_cm3_s"]))
         print(f"{mc:>10.4g} {r['epsilon']:>11.4g} {r['y']:>11.4g} {r['sigma_v_cm3_s']:>13.4g} cm3/s")
     what = f"pseudo_dirac chi1 chi2, Delta = {splitting:g} m_chi1" if args.dm == "pseudo_dirac" else f"{args.dm} chi"
     with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
         np.savetxt(tmp, np.array(rows), delimiter=",", fmt="%.8g", comments="",
                    header=f"# bdgen thermal target: {what}, m_V = {args.ratio} m_chi, alpha_D = {args.alpha_d}, "
-                          "Omega h^2 = 0.120\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
+                          f"Omega h^2 = 0.120, neutrinos {args.neutrinos}\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
     print(f"table written to {args.output}")
     return 0
 

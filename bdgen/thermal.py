@@ -14,7 +14,9 @@ Method (standard freeze-out of a particle-antiparticle pair in equilibrium with 
 - Relativistic degrees of freedom g_eff(T), h_eff(T) computed from the SM particle content with
   the exact Bose/Fermi integrals (masses from the ``particle`` package): quarks and gluons above
   T_QCD = 150 MeV, a gas of pi, K, eta, rho, omega below; neutrinos decouple at 2 MeV and keep
-  their entropy, so (T_nu/T)^3 = h_(gamma,e)(T)/5.5 afterwards.  The QCD transition is a step
+  their entropy, so (T_nu/T)^3 = h_(gamma,e)(T)/5.5 afterwards (``neutrinos="decoupled"``, the
+  default; ``neutrinos="coupled"`` keeps them at the photon temperature, the convention of
+  published light-DM target lines below m_chi ~ 3 MeV, docs/thermal.md section 7).  The QCD transition is a step
   (the lattice curve of Borsanyi et al. is smoother; this matters only for 0.5 < m_chi < 5 GeV).
 - Omega h^2 = 2 x 2.744e8 (m/GeV) Y_inf for chi + chibar (s_0/rho_c h^2 from PDG RPP 2024,
   "Astrophysical constants"); the target is Omega h^2 = 0.120 (Planck 2018, arXiv:1807.06209).
@@ -66,6 +68,7 @@ OMEGA_H2 = 0.120        # Planck 2018
 OMEGA_PER_Y = 2.744e8   # Omega h^2 per (m/GeV) per Y, s_0 h^2/rho_c
 T_QCD = 0.150           # GeV
 T_NU_DEC = 0.002        # GeV
+NEUTRINO_HISTORIES = ("decoupled", "coupled")  # neutrinos decouple at T_NU_DEC / stay at the photon temperature
 GEV2_TO_CM3_PER_S = C.GEV2_TO_M2 * 1e4 * 2.99792458e10  # (GeV^-2 -> cm^2) x c in cm/s
 DM_KINDS = ("scalar", "dirac", "majorana", "pseudo_dirac")
 DEFAULT_SPLITTING = 1e-3  # Delta/m_chi1 of the pseudo-Dirac target: the small-splitting limit (docs/thermal.md)
@@ -102,8 +105,9 @@ def _rho_s(m: float, g: float, stat: int, T: float) -> tuple[float, float]:
     return norm_rho * rho, norm_s * (rho + p)
 
 
-def _dof_exact(T: float) -> tuple[float, float]:
-    """(g_eff, h_eff) at temperature T (GeV), from the Bose/Fermi integrals."""
+def _dof_exact(T: float, t_nu_dec: float = T_NU_DEC) -> tuple[float, float]:
+    """(g_eff, h_eff) at temperature T (GeV), from the Bose/Fermi integrals; the neutrinos share the
+    photon temperature above ``t_nu_dec`` (GeV) and below it keep their own entropy (0: always)."""
     g_eff = h_eff = 0.0
     g_ge = h_ge = 0.0  # photons and electrons alone (for the neutrino temperature)
     for mass, g, stat in _dof_species(T):
@@ -113,32 +117,41 @@ def _dof_exact(T: float) -> tuple[float, float]:
         if mass < 0.001:
             g_ge += r
             h_ge += s
-    if T >= T_NU_DEC:
+    if T >= t_nu_dec:
         return g_eff + 6 * 7 / 8, h_eff + 6 * 7 / 8
     ratio3 = h_ge / 5.5  # (T_nu/T)^3 from separate entropy conservation
     return g_eff + 6 * 7 / 8 * ratio3 ** (4 / 3), h_eff + 6 * 7 / 8 * ratio3
 
 
-@lru_cache(maxsize=1)
-def _dof_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ln T, g_eff, h_eff on 600 points from 10 keV to 10 TeV (computed once)."""
+def neutrino_history(neutrinos: str) -> float:
+    """The neutrino decoupling temperature (GeV) of a history in NEUTRINO_HISTORIES (0 for "coupled");
+    ValueError naming the value otherwise."""
+    if neutrinos not in NEUTRINO_HISTORIES:
+        raise ValueError(f"neutrinos = {neutrinos!r}: must be one of {', '.join(NEUTRINO_HISTORIES)}")
+    return T_NU_DEC if neutrinos == "decoupled" else 0.0
+
+
+@lru_cache(maxsize=4)
+def _dof_table(t_nu_dec: float = T_NU_DEC) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ln T, g_eff, h_eff on 600 points from 10 keV to 10 TeV (computed once per t_nu_dec)."""
     ln_t = np.linspace(math.log(1e-5), math.log(1e4), 600)
-    vals = np.array([_dof_exact(math.exp(v)) for v in ln_t])
+    vals = np.array([_dof_exact(math.exp(v), t_nu_dec) for v in ln_t])
     return ln_t, vals[:, 0], vals[:, 1]
 
 
-def dof(T: float) -> tuple[float, float]:
+def dof(T: float, neutrinos: str = "decoupled") -> tuple[float, float]:
     """(g_eff, h_eff) at temperature T (GeV): the exact values tabulated in ln T and interpolated
-    linearly (the QCD step is kept sharp by the table's resolution, 1.5% in T)."""
-    ln_t, g, h = _dof_table()
+    linearly (the QCD step is kept sharp by the table's resolution, 1.5% in T).  ``neutrinos``:
+    "decoupled" (at 2 MeV, the default) or "coupled" (at the photon temperature throughout)."""
+    ln_t, g, h = _dof_table(neutrino_history(neutrinos))
     lt = math.log(T)
     return float(np.interp(lt, ln_t, g)), float(np.interp(lt, ln_t, h))
 
 
-def _g_half(T: float) -> float:
+def _g_half(T: float, neutrinos: str = "decoupled") -> float:
     """g_*^{1/2} = h_eff/sqrt(g_eff) (1 + (1/3) dln h_eff/dln T) (Gondolo-Gelmini eq. (2.5))."""
-    g, h = dof(T)
-    ln_t, _g, hh = _dof_table()
+    g, h = dof(T, neutrinos)
+    ln_t, _g, hh = _dof_table(neutrino_history(neutrinos))
     dlnh = float(np.interp(math.log(T), 0.5 * (ln_t[1:] + ln_t[:-1]), np.diff(np.log(hh)) / np.diff(ln_t)))
     return h / math.sqrt(g) * (1 + dlnh / 3)
 
@@ -284,8 +297,12 @@ def _y_eq(x: float, h: float, states: tuple[tuple[float, float], ...]) -> float:
 
 
 def relic_abundance(m: float, sigma_v: callable, *, g_chi: float, self_conjugate: bool = False,  # type: ignore[valid-type]
-                    states: tuple[tuple[float, float], ...] | None = None) -> float:
+                    states: tuple[tuple[float, float], ...] | None = None, neutrinos: str = "decoupled") -> float:
     """Omega h^2 of chi (plus chibar unless ``self_conjugate``) for <sigma v>(x) in GeV^-2.
+
+    ``neutrinos``: the history of the neutrino temperature in g_eff, h_eff (:func:`dof`).  Y = n/s
+    is conserved either way (the total entropy is), so Omega h^2 = s_0 m Y_inf/rho_c with today's
+    measured s_0; the history changes only H(T) and s(T) during a freeze-out below 2 MeV.
 
     ``states``: (g_i, m_i/m) of several states in chemical equilibrium with each other that all end
     as the lightest one, of mass m (coannihilation, Griest-Seckel): Y counts them all and
@@ -295,14 +312,14 @@ def relic_abundance(m: float, sigma_v: callable, *, g_chi: float, self_conjugate
 
     def rhs(x: float, w: np.ndarray) -> np.ndarray:
         T = m / x
-        _g, h = dof(T)
-        lam = math.sqrt(math.pi / 45) * M_PLANCK * m * _g_half(T) * sigma_v(x) / x**2
+        _g, h = dof(T, neutrinos)
+        lam = math.sqrt(math.pi / 45) * M_PLANCK * m * _g_half(T, neutrinos) * sigma_v(x) / x**2
         y = math.exp(min(max(w[0], -300.0), 50.0))
         yeq = _y_eq(x, h, sts)
         return np.array([-lam * (y * y - yeq * yeq) / y])
 
     x0 = 1.0
-    _g0, h0 = dof(m / x0)
+    _g0, h0 = dof(m / x0, neutrinos)
     y0 = _y_eq(x0, h0, sts)
     sol = integrate.solve_ivp(rhs, (x0, 2000.0), [math.log(y0)], method="Radau", rtol=1e-6, atol=1e-9)
     y_inf = math.exp(sol.y[0, -1])
@@ -349,11 +366,15 @@ def _sigma_v_table(m_chi: float, m_v: float, eps: float, alpha_d: float, dm: str
 
 
 def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, dirac: bool = False,
-                   dm: str | None = None, splitting: float = DEFAULT_SPLITTING) -> dict[str, float]:
+                   dm: str | None = None, splitting: float = DEFAULT_SPLITTING,
+                   neutrinos: str = "decoupled") -> dict[str, float]:
     """The eps (and Y) giving Omega h^2 = 0.120 for chi chi' -> V* -> SM at m_V = ratio x m_chi.
 
     ``dm``: one of DM_KINDS (default from the old flag: "dirac" if ``dirac`` else "scalar");
-    ``splitting``: Delta/m_chi of pseudo_dirac (m_chi is the lighter state, chi1, and Y uses it).
+    ``splitting``: Delta/m_chi of pseudo_dirac (m_chi is the lighter state, chi1, and Y uses it);
+    ``neutrinos``: "decoupled" (at 2 MeV, the physical history and the default) or "coupled"
+    (at the photon temperature; the convention of the published lines, docs/thermal.md section 7;
+    it matters only for m_chi below ~30 MeV, where chi freezes out after 2 MeV).
     <sigma v> is proportional to eps^2 (Gamma_V is dominated by V -> chi chi for alpha_D >> eps^2
     alpha), so it is tabulated once at a reference eps and scaled; the scaling is re-checked by
     recomputing the table at the final eps.  Returns {"epsilon", "y", "sigma_v_cm3_s"}
@@ -363,9 +384,11 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     kind = dm_kind(dirac if dm is None else dm)
     if not splitting >= 0.0:
         raise ValueError(f"splitting = {splitting}: must be >= 0")
+    neutrino_history(neutrinos)
     m_v = ratio * m_chi
     sp = species(kind, splitting)
-    kw = {"g_chi": sp["g_chi"], "self_conjugate": sp["self_conjugate"], "states": sp["states"]}
+    kw = {"g_chi": sp["g_chi"], "self_conjugate": sp["self_conjugate"], "states": sp["states"],
+          "neutrinos": neutrinos}
     eps_ref = 1e-4
     table = _sigma_v_table(m_chi, m_v, eps_ref, alpha_d, kind, splitting)
 
