@@ -84,7 +84,8 @@ def _build_parser() -> argparse.ArgumentParser:
     th.add_argument("--alpha-d", type=float, default=0.5, help="alpha_D (default 0.5)")
     th.add_argument("--neutrinos", choices=["decoupled", "coupled"], default="decoupled",
                     help="neutrino temperature in g_*(T): decoupled at 2 MeV (physical, default) or kept at the "
-                         "photon temperature (the published lines' convention; changes m_chi < 30 MeV; docs/thermal.md)")
+                         "photon temperature with today's entropy for Omega (not consistent; the published lines' "
+                         "convention; changes m_chi < 30 MeV; docs/thermal.md)")
     th.add_argument("-o", "--output", required=True, help="table (.csv)")
     th.add_argument("--overwrite", action="store_true", help="replace an existing table")
 

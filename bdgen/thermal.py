@@ -15,7 +15,8 @@ Method (standard freeze-out of a particle-antiparticle pair in equilibrium with 
   the exact Bose/Fermi integrals (masses from the ``particle`` package): quarks and gluons above
   T_QCD = 150 MeV, a gas of pi, K, eta, rho, omega below; neutrinos decouple at 2 MeV and keep
   their entropy, so (T_nu/T)^3 = h_(gamma,e)(T)/5.5 afterwards (``neutrinos="decoupled"``, the
-  default; ``neutrinos="coupled"`` keeps them at the photon temperature, the convention of
+  default; ``neutrinos="coupled"`` keeps them at the photon temperature while Omega still uses
+  today's measured entropy, not a consistent cosmology but the convention that reproduces the
   published light-DM target lines below m_chi ~ 3 MeV, docs/thermal.md section 7).  The QCD transition is a step
   (the lattice curve of Borsanyi et al. is smoother; this matters only for 0.5 < m_chi < 5 GeV).
 - Omega h^2 = 2 x 2.744e8 (m/GeV) Y_inf for chi + chibar (s_0/rho_c h^2 from PDG RPP 2024,
@@ -300,9 +301,10 @@ def relic_abundance(m: float, sigma_v: callable, *, g_chi: float, self_conjugate
                     states: tuple[tuple[float, float], ...] | None = None, neutrinos: str = "decoupled") -> float:
     """Omega h^2 of chi (plus chibar unless ``self_conjugate``) for <sigma v>(x) in GeV^-2.
 
-    ``neutrinos``: the history of the neutrino temperature in g_eff, h_eff (:func:`dof`).  Y = n/s
-    is conserved either way (the total entropy is), so Omega h^2 = s_0 m Y_inf/rho_c with today's
-    measured s_0; the history changes only H(T) and s(T) during a freeze-out below 2 MeV.
+    ``neutrinos``: the history of the neutrino temperature in g_eff, h_eff (:func:`dof`).
+    Omega h^2 = s_0 m Y_inf/rho_c with today's measured s_0 (h_eff = 43/11): consistent for
+    "decoupled", whose h_eff ends at 43/11; "coupled" ends at 7.25 and is the convention of
+    published lines, not a consistent history (docs/thermal.md section 7).
 
     ``states``: (g_i, m_i/m) of several states in chemical equilibrium with each other that all end
     as the lightest one, of mass m (coannihilation, Griest-Seckel): Y counts them all and
@@ -373,8 +375,9 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     ``dm``: one of DM_KINDS (default from the old flag: "dirac" if ``dirac`` else "scalar");
     ``splitting``: Delta/m_chi of pseudo_dirac (m_chi is the lighter state, chi1, and Y uses it);
     ``neutrinos``: "decoupled" (at 2 MeV, the physical history and the default) or "coupled"
-    (at the photon temperature; the convention of the published lines, docs/thermal.md section 7;
-    it matters only for m_chi below ~30 MeV, where chi freezes out after 2 MeV).
+    (at the photon temperature in g_eff, h_eff, with today's measured s_0 for Omega: inconsistent,
+    but the convention of the published lines, docs/thermal.md section 7; it matters only for
+    m_chi below ~30 MeV).
     <sigma v> is proportional to eps^2 (Gamma_V is dominated by V -> chi chi for alpha_D >> eps^2
     alpha), so it is tabulated once at a reference eps and scaled; the scaling is re-checked by
     recomputing the table at the final eps.  Returns {"epsilon", "y", "sigma_v_cm3_s"}
