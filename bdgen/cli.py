@@ -106,7 +106,8 @@ def _build_parser() -> argparse.ArgumentParser:
     nu.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     nu.add_argument("--seed", type=int, help="random seed (overrides run.seed)")
     nu.add_argument("--samples", type=int,
-                    help="histories: stopped pi+ (decay at rest) or pions of each charge (in flight); default 200000")
+                    help="histories: stopped pi+ (decay at rest) or pions of each charge and kaons of each species "
+                         "(in flight); default 200000")
     nu.add_argument("--events", type=int, default=20000, help="equal-weight events per channel (default 20000)")
     nu.add_argument("-q", "--quiet", action="store_true", help="no table")
 

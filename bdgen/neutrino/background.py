@@ -50,7 +50,8 @@ from .source import DAR, NeutrinoSource, load_source
 FLAVOURS = X.FLAVOURS
 FLAVOUR_NAMES = X.FLAVOUR_NAMES
 
-#: Default number of histories: stopped pions (decay at rest) or pions of each charge (in flight).
+#: Default number of histories: stopped pions (decay at rest) or pions of each charge and kaons of
+#: each species (in flight).
 DEFAULT_SAMPLES = {"decay_at_rest": 200_000, "decay_in_flight": 200_000}
 #: Default number of events drawn per channel for the histograms and plots.
 DEFAULT_EVENTS = 20_000
@@ -251,7 +252,7 @@ def _detectors(cfg: Config) -> list[Detector]:
 
 
 def neutrino_sample(source: NeutrinoSource, detector: Detector, n: int, rng: np.random.Generator) -> NeutrinoSample:
-    """The neutrino sample of a source at a detector (n histories per pion species)."""
+    """The neutrino sample of a source at a detector (n histories per pion charge and kaon species)."""
     if source.kind == DAR:
         return decay_at_rest(source.stopped_pi_plus, detector, n, rng, source.position)
     return decay_in_flight(source, detector, n, rng)
@@ -365,8 +366,9 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
     if source.kind == DAR:
         notes.append("decay-at-rest source: pi+ -> mu+ nu_mu and mu+ decay at rest only (no decay in flight, no pi-)")
     else:
+        kaons = ", ".join(k.name for k in source.kaons) or "no kaons"
         notes.append("decay in flight without horn focusing; pi+/pi- from Sanford-Wang, primary production only; "
-                     "no kaons; pions stopping at rest and tertiary production not included")
+                     f"kaons: {kaons} (no K-); pions stopping at rest and tertiary production not included")
     notes.append("nucleons treated as free (no Pauli blocking, binding or final-state interactions)")
     result.summary = {
         "version": __version__,
@@ -375,6 +377,8 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
         "source": source.kind,
         "stopped_pi_plus_per_pot": source.stopped_pi_plus if source.kind == DAR else None,
         "pions_per_pot": ({"pi+": source.pions_per_pot(1), "pi-": source.pions_per_pot(-1)}
+                          if source.kind != DAR else None),
+        "kaons_per_pot": ({k.name: source.kaons_per_pot(k.name) for k in source.kaons}
                           if source.kind != DAR else None),
         "pot": pot,
         "efficiency": eff,

@@ -27,11 +27,17 @@ Per simulated pion (one "history"):
    ``mu_minus_decay_fraction``, the rest is captured).  Muons from pion decays in the wall or
    absorber stop where they are born.
 
+Kaons (the beam file's ``[[neutrino.kaon]]``: K+ and K0_L) follow steps 1-2 with their own
+production model, mass and lifetime (and the pion absorption lengths), then decay
+(:mod:`bdgen.neutrino.spectra`): K+ -> mu+ nu_mu with its polarised muon (step 4), K+ -> pi0 e+
+nu_e and pi0 mu+ nu_mu, K0_L -> pi e nu and pi mu nu (half neutrinos, half antineutrinos), the
+K_l3 neutrinos with rest-frame energies from the Dalitz-plot density.  The muons of K_mu3 decays
+and the pions of K -> pi pi are not followed.
+
 Times count from the moment the beam proton crosses z = 0 (the beam-frame origin, as for the
 signal's ``t``); protons travel at c.
 
-Not included: kaons (K+ -> mu+ nu_mu and K -> pi e nu, the high-energy nu_mu tail and most of the
-nu_e of the real beam), tertiary production, pions stopping and decaying at rest, the horn's
+Not included: K-, tertiary production, pions stopping and decaying at rest, the horn's
 material, and the muon polarisation of stopped muons.
 """
 
@@ -46,6 +52,7 @@ from .. import constants as C
 from ..detectors import Detector
 from . import spectra as S
 from .flux import (
+    K_DIF,
     MU_DAR,
     MU_DIF,
     PI_DIF,
@@ -57,7 +64,7 @@ from .flux import (
     michel_energies,
 )
 from .geometry import boost, from_angles, isotropic, norm, total_volume
-from .source import DIF, NeutrinoSource, pion_spectrum
+from .source import DIF, KaonSpectrum, NeutrinoSource, kaon_spectrum, pion_spectrum
 
 WALL = -1
 ABSORBER = -2
@@ -148,14 +155,15 @@ def _end_medium(source: NeutrinoSource, end: np.ndarray) -> tuple[np.ndarray, np
     return lam, frac
 
 
-def _muon_spin(pi_p4: np.ndarray, mu_rest_dir: np.ndarray, mu_p4: np.ndarray, charge: int) -> np.ndarray:
+def _muon_spin(pi_p4: np.ndarray, mu_rest_dir: np.ndarray, mu_p4: np.ndarray, charge: int,
+               p_star: float = S.E_PI_MU) -> np.ndarray:
     """Unit spin direction of the muon in its rest frame reached from the lab by a pure boost.
 
-    In the pion rest frame the muon has helicity h = -1 (mu+) or +1 (mu-): spin four-vector
-    s = h (|p*|/m, E*/m p_hat*).  It is boosted to the lab and then into the muon rest frame
-    (the Wigner rotation is included automatically)."""
+    In the parent's (pi or K) rest frame the muon has helicity h = -1 (mu+) or +1 (mu-): spin
+    four-vector s = h (|p*|/m, E*/m p_hat*), |p*| = ``p_star`` (the two-body neutrino energy).  It
+    is boosted to the lab and then into the muon rest frame (the Wigner rotation is included
+    automatically)."""
     h = -1.0 if charge > 0 else 1.0
-    p_star = S.E_PI_MU  # |p*| of the muon equals the neutrino energy in the pion rest frame
     e_star = math.hypot(p_star, C.M_MU)
     n = mu_rest_dir.shape[0]
     s = np.empty((n, 4))
@@ -199,25 +207,27 @@ class Muons:
     stop_decay: np.ndarray       # fraction decaying at rest (1 for mu+; mu- capture otherwise)
 
 
-def pion_decays(source: NeutrinoSource, charge: int, n: int, rng: np.random.Generator) -> PionDecays:
-    """Steps 1-2 of the module docstring for n pions of one charge."""
+def _parent_decays(source: NeutrinoSource, spectrum: object, multiplicity: float, mass: float, ctau: float,
+                   charge: int, n: int, rng: np.random.Generator) -> PionDecays:
+    """Steps 1-2 of the module docstring for n parents (pions or kaons) of one species: production
+    spectrum ``spectrum`` (a Spectrum), ``multiplicity`` per inelastic collision, ``mass`` (GeV),
+    ``ctau`` (m); absorbed with the media's pion interaction lengths."""
     if source.kind != DIF:
-        raise ValueError("pion_decays needs a decay-in-flight source")
+        raise ValueError("decays in flight need a decay-in-flight source")
     regions = source.regions
     fractions = source.interaction_fractions()
-    ps = next(p for p in source.pions if p.charge == charge)
     reg = rng.choice(len(regions), size=n, p=fractions / fractions.sum())
     lam_p = np.array([r.proton_lambda_m for r in regions])[reg]
     axis = np.array(source.axis_ranges())
     z0 = axis[reg, 0] + _truncated_exp(rng.uniform(0, 1, n), lam_p, (axis[:, 1] - axis[:, 0])[reg])
-    w0 = np.full(n, source.multiplicity(charge) * fractions.sum() / n)
-    p, theta, _viol = pion_spectrum(source.beam.proton_momentum, ps.params, charge).sample(n, rng)
+    w0 = np.full(n, multiplicity * fractions.sum() / n)
+    p, theta, _viol = spectrum.sample(n, rng)  # type: ignore[attr-defined]
     u = from_angles(theta, rng.uniform(0.0, 2.0 * math.pi, n))
     pos0 = np.zeros((n, 3))
     pos0[:, 2] = z0
-    e_pi = np.hypot(p, C.M_PIPM)
-    p4 = np.concatenate([e_pi[:, None], p[:, None] * u], axis=1)
-    lam_d = S.decay_length(p, C.M_PIPM, S.CTAU_PI)
+    e_par = np.hypot(p, mass)
+    p4 = np.concatenate([e_par[:, None], p[:, None] * u], axis=1)
+    lam_d = S.decay_length(p, mass, ctau)
     s_in, s_out, s_end, end = walk(source, pos0, u, reg)
     lam_a = np.array([r.medium.pion_lambda_m for r in regions])
     big_lam = 1.0 / (1.0 / lam_d[:, None] + 1.0 / lam_a[None, :])
@@ -237,20 +247,37 @@ def pion_decays(source: NeutrinoSource, charge: int, n: int, rng: np.random.Gene
     s_dec = np.where(in_end, s_end + rng.exponential(1.0, n) * lam_e,
                      s_in[idx, k] + _truncated_exp(rng.uniform(0, 1, n), big_lam[idx, k], np.maximum(seg[idx, k], 1e-300)))
     # t = 0 when the beam proton crosses z = 0 (the beam-frame origin, as for the signal's t)
-    t_dec = z0 / C.C_M_PER_NS + s_dec / (p / e_pi * C.C_M_PER_NS)
+    t_dec = z0 / C.C_M_PER_NS + s_dec / (p / e_par * C.C_M_PER_NS)
     return PionDecays(charge, p4, pos0 + s_dec[:, None] * u, t_dec, w0 * p_tot, choice, end)
 
 
-def muons(source: NeutrinoSource, dec: PionDecays, rng: np.random.Generator) -> Muons:
-    """Step 4 of the module docstring: the muons of the pion decays ``dec``."""
+def pion_decays(source: NeutrinoSource, charge: int, n: int, rng: np.random.Generator) -> PionDecays:
+    """Steps 1-2 of the module docstring for n pions of one charge."""
+    if source.kind != DIF:
+        raise ValueError("pion_decays needs a decay-in-flight source")
+    ps = next(p for p in source.pions if p.charge == charge)
+    spectrum = pion_spectrum(source.beam.proton_momentum, ps.params, charge)
+    return _parent_decays(source, spectrum, source.multiplicity(charge), C.M_PIPM, S.CTAU_PI, charge, n, rng)
+
+
+def kaon_decays(source: NeutrinoSource, kaon: KaonSpectrum, n: int, rng: np.random.Generator) -> PionDecays:
+    """Steps 1-2 of the module docstring for n kaons of the species ``kaon`` (charge 0 for K0_L)."""
+    mass, ctau, charge = (S.M_KPM, S.CTAU_KPM, 1) if kaon.name == "K+" else (S.M_KL, S.CTAU_KL, 0)
+    spectrum = kaon_spectrum(source.beam.proton_momentum, kaon.name, kaon.params)
+    return _parent_decays(source, spectrum, source.kaon_multiplicity(kaon.name), mass, ctau, charge, n, rng)
+
+
+def muons(source: NeutrinoSource, dec: PionDecays, rng: np.random.Generator, p_star: float = S.E_PI_MU,
+          branching: float = S.BR_PI_MUNU) -> Muons:
+    """Step 4 of the module docstring: the muons of the two-body decays parent -> mu nu of
+    ``dec`` (pions by default; K+ with p_star = S.E_K_MU, branching = S.BR_K_MUNU)."""
     n = dec.weight.size
     charge = dec.charge
     nreg = len(source.regions)
-    d_rest = isotropic(n, rng)  # neutrino direction in the pion rest frame; the muon goes opposite
-    p_star = S.E_PI_MU
+    d_rest = isotropic(n, rng)  # neutrino direction in the parent rest frame; the muon goes opposite
     mu_rest = np.concatenate([np.full((n, 1), math.hypot(p_star, C.M_MU)), -p_star * d_rest], axis=1)
     mu_p4 = boost(mu_rest, dec.p4[:, 1:] / dec.p4[:, :1])
-    spin = _muon_spin(dec.p4, -d_rest, mu_p4, charge)
+    spin = _muon_spin(dec.p4, -d_rest, mu_p4, charge, p_star)
     p_mu = norm(mu_p4[:, 1:])
     u_mu = mu_p4[:, 1:] / p_mu[:, None]
     beta_mu = p_mu / mu_p4[:, 0]
@@ -268,17 +295,59 @@ def muons(source: NeutrinoSource, dec: PionDecays, rng: np.random.Generator) -> 
     f_decay = np.ones(n) if charge > 0 else frac
     # a captured mu- shortens the lifetime to f tau
     t_stop = dec.time + path / (beta_mu * C.C_M_PER_NS) + rng.exponential(1.0, n) * S.TAU_MU * f_decay
-    return Muons(charge, mu_p4, spin, dec.weight * S.BR_PI_MUNU, p_dif, dec.position + s_mu[:, None] * u_mu,
+    return Muons(charge, mu_p4, spin, dec.weight * branching, p_dif, dec.position + s_mu[:, None] * u_mu,
                  dec.time + s_mu / (beta_mu * C.C_M_PER_NS), dec.position + path[:, None] * u_mu, t_stop, f_decay)
 
 
-def decay_in_flight(source: NeutrinoSource, detector: Detector, n: int, rng: np.random.Generator,
-                    charges: tuple[int, ...] = (1, -1)) -> NeutrinoSample:
-    """Neutrinos at ``detector`` from n simulated pions of each charge (see module docstring).
+def _emit_muons(mu: Muons, hist: np.ndarray, n_hist: int, detector: Detector,
+                rng: np.random.Generator) -> list[NeutrinoSample]:
+    """The neutrinos of the muons ``mu``: in flight (polarised) and at rest where they stop."""
+    n = mu.weight.size
+    e_type, m_type = (12, -14) if mu.charge > 0 else (-12, 14)
+    parts = []
+    for fl in (e_type, m_type):
+        parts.append(emit_muon_decay(mu.flight_position, mu.p4, mu.spin, mu.charge, mu.weight * mu.p_flight, fl,
+                                     mu.flight_time, MU_DIF, hist, n_hist, detector, rng))
+        parts.append(emit_isotropic(mu.stop_position, mu.weight * (1.0 - mu.p_flight) * mu.stop_decay, fl,
+                                    michel_energies(n, fl, rng), mu.stop_time, MU_DAR, hist, n_hist, detector, rng))
+    return parts
 
-    Histories: pion i of the k-th charge is history k n + i."""
+
+def _emit_kaon(source: NeutrinoSource, kaon: KaonSpectrum, dec: PionDecays, hist: np.ndarray, n_hist: int,
+               detector: Detector, rng: np.random.Generator) -> list[NeutrinoSample]:
+    """The neutrinos of the kaon decays ``dec`` (module docstring), and those of the K+ -> mu nu muons."""
+    n = dec.weight.size
+    parts = []
+
+    def kl3(flavour: int, branching: float, m_k: float, m_pi: float, m_l: float, lam: float) -> None:
+        e_star = S.kl3_neutrino_energies(n, m_k, m_pi, m_l, lam, rng)
+        parts.append(emit_two_body(dec.position, dec.p4, dec.weight * branching, flavour, e_star, dec.time, K_DIF,
+                                   hist, n_hist, detector, rng))
+
+    if kaon.name == "K+":
+        parts.append(emit_two_body(dec.position, dec.p4, dec.weight * S.BR_K_MUNU, 14, S.E_K_MU, dec.time, K_DIF,
+                                   hist, n_hist, detector, rng))
+        kl3(12, S.BR_K_E3, S.M_KPM, C.M_PI0, C.M_E, S.LAMBDA_PLUS_KPM)
+        kl3(14, S.BR_K_MU3, S.M_KPM, C.M_PI0, C.M_MU, S.LAMBDA_PLUS_KPM)
+        parts += _emit_muons(muons(source, dec, rng, S.E_K_MU, S.BR_K_MUNU), hist, n_hist, detector, rng)
+    else:  # K0_L: pi-+ l+- nu and pi+- l-+ nubar, half each
+        for fl in (12, -12):
+            kl3(fl, 0.5 * S.BR_KL_E3, S.M_KL, C.M_PIPM, C.M_E, S.LAMBDA_PLUS_KL)
+        for fl in (14, -14):
+            kl3(fl, 0.5 * S.BR_KL_MU3, S.M_KL, C.M_PIPM, C.M_MU, S.LAMBDA_PLUS_KL)
+    return parts
+
+
+def decay_in_flight(source: NeutrinoSource, detector: Detector, n: int, rng: np.random.Generator,
+                    charges: tuple[int, ...] = (1, -1), kaons: bool = True) -> NeutrinoSample:
+    """Neutrinos at ``detector`` from n simulated pions of each charge and n kaons of each species
+    of the source (``kaons=False``: pions only) (see module docstring).
+
+    Histories: pion i of the k-th charge is history k n + i; kaon i of the j-th species follows
+    as (len(charges) + j) n + i."""
     parts: list[NeutrinoSample] = []
-    n_hist = n * len(charges)
+    kaon_sets = source.kaons if kaons else ()
+    n_hist = n * (len(charges) + len(kaon_sets))
     for ci, charge in enumerate(charges):
         hist = np.arange(n) + ci * n
         dec = pion_decays(source, charge, n, rng)
@@ -288,13 +357,10 @@ def decay_in_flight(source: NeutrinoSource, detector: Detector, n: int, rng: np.
             parts.append(emit_two_body(dec.position, dec.p4, dec.weight * br, fl, e_star, dec.time, PI_DIF, hist,
                                        n_hist, detector, rng))
         # 4. its muon: in flight, or at rest where it stops
-        mu = muons(source, dec, rng)
-        e_type, m_type = (12, -14) if charge > 0 else (-12, 14)
-        for fl in (e_type, m_type):
-            parts.append(emit_muon_decay(mu.flight_position, mu.p4, mu.spin, charge, mu.weight * mu.p_flight, fl,
-                                         mu.flight_time, MU_DIF, hist, n_hist, detector, rng))
-            parts.append(emit_isotropic(mu.stop_position, mu.weight * (1.0 - mu.p_flight) * mu.stop_decay, fl,
-                                        michel_energies(n, fl, rng), mu.stop_time, MU_DAR, hist, n_hist, detector, rng))
+        parts += _emit_muons(muons(source, dec, rng), hist, n_hist, detector, rng)
+    for ki, kaon in enumerate(kaon_sets):
+        hist = np.arange(n) + (len(charges) + ki) * n
+        parts += _emit_kaon(source, kaon, kaon_decays(source, kaon, n, rng), hist, n_hist, detector, rng)
     out = concatenate(parts, n_hist)
     out.volume_m3 = total_volume(detector)
     return out

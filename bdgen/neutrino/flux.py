@@ -35,9 +35,9 @@ from . import spectra as S
 from .geometry import boost, norm, sample_points, total_volume
 
 #: Emission components (the ``component`` array).
-PI_DAR, MU_DAR, PI_DIF, MU_DIF = 0, 1, 2, 3
+PI_DAR, MU_DAR, PI_DIF, MU_DIF, K_DIF = 0, 1, 2, 3, 4
 COMPONENT_NAMES = {PI_DAR: "pi decay at rest", MU_DAR: "mu decay at rest", PI_DIF: "pi decay in flight",
-                   MU_DIF: "mu decay in flight"}
+                   MU_DIF: "mu decay in flight", K_DIF: "K decay in flight"}
 
 
 @dataclass
@@ -61,7 +61,7 @@ class NeutrinoSample:
     volume : int array
         Fiducial-volume index of the point.
     component : int array
-        Emission component (PI_DAR, MU_DAR, PI_DIF, MU_DIF).
+        Emission component (PI_DAR, MU_DAR, PI_DIF, MU_DIF, K_DIF).
     history : int array
         Index of the primary (stopped pion or produced pion) the neutrino descends from; used
         for the Monte Carlo errors (neutrinos of one history are correlated).

@@ -32,6 +32,12 @@ Read here with tomllib (not by :mod:`bdgen.beams`, whose beam files it extends).
     density = 2.3
     pion_interaction_length = 128.6
     mu_minus_decay_fraction = 0.5
+    [[neutrino.kaon]]                          # optional: kaons decaying in flight
+    name = "K+"                                # "K+" or "K0L"
+    model = "feynman_scaling"                  # K+: feynman_scaling (c1..c8); K0L: sanford_wang (c1..c9)
+    c = [11.70, 0.88, 4.77, 1.51, 2.21, 2.17, 1.51, 0.0]
+
+Kaons are absorbed with the media's pion interaction lengths (no kaon values are given).
 
 Every number carries its source in the beam file's comments.
 """
@@ -98,6 +104,23 @@ class PionSpectrum:
     integral_mb: float
 
 
+#: Kaon species of [[neutrino.kaon]]: name -> (PDG code, model names allowed).
+KAON_MODELS = {"K+": (321, "feynman_scaling"), "K0L": (130, "sanford_wang")}
+
+
+@dataclass(frozen=True)
+class KaonSpectrum:
+    """One kaon species' production model: ``name`` ("K+" or "K0L"), ``pdg``, ``model``
+    ("feynman_scaling" or "sanford_wang"), its parameters and its integral (mb) over the
+    sampled range (theta < pi/2)."""
+
+    name: str
+    pdg: int
+    model: str
+    params: np.ndarray
+    integral_mb: float
+
+
 @dataclass(frozen=True)
 class NeutrinoSource:
     """A beam's neutrino source (see module docstring).
@@ -117,6 +140,8 @@ class NeutrinoSource:
     absorber, wall : Medium or None
     pions : tuple of PionSpectrum
         The pi+ and pi- Sanford-Wang sets (decay in flight).
+    kaons : tuple of KaonSpectrum
+        The kaon species decaying in flight (may be empty).
     sigma_inel_mb : float
         Cross-section the Sanford-Wang integrals are divided by (multiplicity per inelastic collision).
     notes : tuple of str
@@ -131,6 +156,7 @@ class NeutrinoSource:
     wall: Medium | None = None
     pions: tuple[PionSpectrum, ...] = ()
     sigma_inel_mb: float = 0.0
+    kaons: tuple[KaonSpectrum, ...] = ()
 
     def multiplicity(self, charge: int) -> float:
         """pi+ (charge 1) or pi- (-1) per inelastic proton collision: Sanford-Wang integral / sigma_inel."""
@@ -166,6 +192,17 @@ class NeutrinoSource:
         """Charged pions produced per POT in all regions (primary production only)."""
         return float(self.multiplicity(charge) * self.interaction_fractions().sum())
 
+    def kaon_multiplicity(self, name: str) -> float:
+        """Kaons ``name`` per inelastic proton collision (integral / sigma_inel); 0 if absent."""
+        for k in self.kaons:
+            if k.name == name:
+                return k.integral_mb / self.sigma_inel_mb
+        return 0.0
+
+    def kaons_per_pot(self, name: str) -> float:
+        """Kaons ``name`` produced per POT in all regions (primary production only)."""
+        return float(self.kaon_multiplicity(name) * self.interaction_fractions().sum())
+
 
 def _medium(d: Any, where: str, name: str = "") -> Medium:
     if not isinstance(d, dict):
@@ -191,6 +228,50 @@ def pion_spectrum(p_beam: float, params: np.ndarray, charge: int) -> Any:
                                  p_beam - float(params[8]), 0.5 * math.pi, "quadratic", "quadratic",
                                  label=f"sanford_wang pi{'+' if charge > 0 else '-'}")
     return _SPECTRA[key]
+
+
+def kaon_spectrum(p_beam: float, name: str, params: np.ndarray) -> Any:
+    """The sampling :class:`bdgen.production.spectra.Spectrum` of a kaon species over
+    theta < pi/2 and its kinematic momentum range (cached per process)."""
+    from ..production.feynman_scaling import M_THRESHOLD_KPLUS, fs_p_max
+    from ..production.spectra import FEYNMAN_SCALING, SANFORD_WANG, Spectrum, sw_flat_params
+    from .spectra import M_KPM
+
+    key = (p_beam, name, tuple(float(x) for x in params))
+    if key not in _SPECTRA:
+        if name == "K+":
+            par = np.concatenate([[p_beam, M_KPM, M_THRESHOLD_KPLUS], np.asarray(params, float)])
+            _SPECTRA[key] = Spectrum(FEYNMAN_SCALING, par, fs_p_max(par), 0.5 * math.pi, "quadratic", "quadratic",
+                                     label="feynman_scaling K+")
+        else:
+            _SPECTRA[key] = Spectrum(SANFORD_WANG, sw_flat_params(p_beam, np.asarray(params)[None, :], np.array([1.0])),
+                                     p_beam - float(params[8]), 0.5 * math.pi, "quadratic", "quadratic",
+                                     label=f"sanford_wang {name}")
+    return _SPECTRA[key]
+
+
+def _kaon_sets(nu: dict[str, Any], beam: Beam, where: str) -> tuple[KaonSpectrum, ...]:
+    items = nu.get("kaon", [])
+    if not isinstance(items, list):
+        raise CardError(f"{where}.kaon: must be an array of tables [[neutrino.kaon]]")
+    out: list[KaonSpectrum] = []
+    for i, k in enumerate(items):
+        kw = f"{where}.kaon[{i}]"
+        name = k.get("name") if isinstance(k, dict) else None
+        if name not in KAON_MODELS:
+            raise CardError(f"{kw}.name = {fmt_value(name)}: must be one of {list(KAON_MODELS)}")
+        if any(o.name == name for o in out):
+            raise CardError(f"{kw}.name = {fmt_value(name)}: given twice")
+        pdg, model = KAON_MODELS[name]
+        if k.get("model") != model:
+            raise CardError(f"{kw}.model = {fmt_value(k.get('model'))}: {name} uses \"{model}\"")
+        c = k.get("c")
+        n_par = (7, 8) if model == "feynman_scaling" else (9,)
+        if not isinstance(c, list) or len(c) not in n_par or not all(isinstance(x, (int, float)) for x in c):
+            raise CardError(f"{kw}.c = {fmt_value(c)}: must be a list of {' or '.join(map(str, n_par))} numbers")
+        params = np.array([float(x) for x in c] + ([0.0] if len(c) == 7 else []))
+        out.append(KaonSpectrum(name, pdg, model, params, kaon_spectrum(beam.proton_momentum, name, params).integral()))
+    return tuple(out)
 
 
 def _sanford_wang_sets(data: dict[str, Any], beam: Beam, where: str) -> tuple[PionSpectrum, ...]:
@@ -262,6 +343,7 @@ def load_source(beam_name: str) -> NeutrinoSource:
         wall=_medium(nu.get("wall"), f"{where}.wall", "wall"),
         pions=_sanford_wang_sets(data, beam, f"beam file {path.name}"),
         sigma_inel_mb=number_field(nu, "sanford_wang_sigma_inel_mb", where),
+        kaons=_kaon_sets(nu, beam, where),
     )
 
 

@@ -23,6 +23,21 @@ f_nu_e = 192 E^2/m^3 (1/2 - E/m)); means <E> = 7/20 m_mu = 36.98 MeV and 3/10 m_
 The angular terms follow from the V-A matrix element |M|^2 ~ (p_mu - m s).p_nue p_e.p_numubar
 (e.g. L. Michel, Proc. Phys. Soc. A63 (1950) 514; the polarised form as in S. Geer, PRD 57
 (1998) 6989, eqs. (1)-(2)); the tests check them against momentum conservation.
+
+**Kaons** (PDG RPP 2024 masses, lifetimes, branching ratios and form-factor slopes):
+K+ -> mu+ nu_mu (two-body, 235.5 MeV line, the muon fully polarised as in pi decay), and the
+K_l3 decays K+ -> pi0 l+ nu, K0_L -> pi-+ l+- nu.  The K_l3 Dalitz-plot density in the kaon
+rest frame (energies E_pi, E_l; E_nu = m_K - E_pi - E_l) is, with the vector form factor
+f+(t) = f+(0)(1 + lambda+ t/m_pi+^2), t = (p_K - p_pi)^2 = m_K^2 + m_pi^2 - 2 m_K E_pi, and
+the scalar part neglected (xi = f-/f+ = 0):
+
+    rho(E_pi, E_l) ~ f+(t)^2 [m_K (2 E_l E_nu - m_K E'_pi) + m_l^2 (E'_pi/4 - E_nu)],
+    E'_pi = (m_K^2 + m_pi^2 - m_l^2)/(2 m_K) - E_pi
+
+(L.-M. Chounet, J.-M. Gaillard, M. K. Gaillard, Phys. Rep. 4 (1972) 199; the form quoted in the
+PDG review "K_l3 form factors"; phase space is flat in (E_pi, E_l)).  A spin-0 parent emits the
+neutrino isotropically, so its lab distribution is that of a two-body decay with a rest-frame
+energy drawn from the marginal of rho (:func:`kl3_neutrino_energies`).
 """
 
 from __future__ import annotations
@@ -41,6 +56,25 @@ CTAU_MU = TAU_MU * C.C_M_PER_NS
 BR_PI_MUNU = 0.999877
 BR_PI_ENU = 1.230e-4
 
+#: Kaon masses (GeV, via ``particle``), lifetimes (ns) and c tau (m) (PDG RPP 2024).
+M_KPM = C._mass(321)
+M_KL = C._mass(130)
+TAU_KPM = 12.380
+TAU_KL = 51.16
+CTAU_KPM = TAU_KPM * C.C_M_PER_NS
+CTAU_KL = TAU_KL * C.C_M_PER_NS
+#: K+ branching ratios (PDG RPP 2024): mu+ nu_mu, pi0 e+ nu_e (K+e3), pi0 mu+ nu_mu (K+mu3).
+BR_K_MUNU = 0.6356
+BR_K_E3 = 0.0507
+BR_K_MU3 = 0.03352
+#: K0_L branching ratios (PDG RPP 2024): pi+- e-+ nu (K_Le3), pi+- mu-+ nu (K_Lmu3); half of each
+#: gives a neutrino, half an antineutrino.
+BR_KL_E3 = 0.4055
+BR_KL_MU3 = 0.2704
+#: Linear slopes lambda+ of f+(t) (PDG RPP 2024 K+e3 and K0e3 linear fits).
+LAMBDA_PLUS_KPM = 0.0297
+LAMBDA_PLUS_KL = 0.0282
+
 
 def two_body_energy(m_parent: float, m_lepton: float) -> float:
     """Neutrino energy (GeV) in the rest frame of a two-body decay parent -> lepton + nu."""
@@ -51,6 +85,8 @@ def two_body_energy(m_parent: float, m_lepton: float) -> float:
 E_PI_MU = two_body_energy(C.M_PIPM, C.M_MU)
 #: The pi -> e nu line, 69.8 MeV.
 E_PI_E = two_body_energy(C.M_PIPM, C.M_E)
+#: The K+ -> mu+ nu line, 235.5 MeV.
+E_K_MU = two_body_energy(M_KPM, C.M_MU)
 #: Michel endpoint m_mu/2, GeV.
 E_MICHEL_MAX = 0.5 * C.M_MU
 
@@ -111,3 +147,44 @@ def polarisation_factor(x: np.ndarray, cos_spin: np.ndarray, flavour: int, muon_
 def decay_length(p: np.ndarray, mass: float, ctau: float) -> np.ndarray:
     """Mean decay length (m) beta gamma c tau of a particle of momentum p (GeV)."""
     return np.asarray(p, float) / mass * ctau
+
+
+def kl3_density(e_pi: np.ndarray, e_l: np.ndarray, m_k: float, m_pi: float, m_l: float,
+                lambda_plus: float) -> np.ndarray:
+    """K_l3 Dalitz-plot density rho(E_pi, E_l) of the module docstring (arbitrary normalisation;
+    energies in GeV in the kaon rest frame, arrays of one shape); 0 outside the Dalitz region."""
+    e_pi = np.asarray(e_pi, float)
+    e_l = np.asarray(e_l, float)
+    e_nu = m_k - e_pi - e_l
+    p_pi = np.sqrt(np.maximum(e_pi * e_pi - m_pi * m_pi, 0.0))
+    p_l = np.sqrt(np.maximum(e_l * e_l - m_l * m_l, 0.0))
+    inside = (e_pi >= m_pi) & (e_l >= m_l) & (e_nu >= 0) & (e_nu >= np.abs(p_pi - p_l)) & (e_nu <= p_pi + p_l)
+    t = m_k * m_k + m_pi * m_pi - 2.0 * m_k * e_pi
+    f_plus = 1.0 + lambda_plus * t / C.M_PIPM**2
+    e_pi_prime = (m_k * m_k + m_pi * m_pi - m_l * m_l) / (2.0 * m_k) - e_pi
+    a = m_k * (2.0 * e_l * e_nu - m_k * e_pi_prime) + m_l * m_l * (0.25 * e_pi_prime - e_nu)
+    return np.where(inside, f_plus * f_plus * np.maximum(a, 0.0), 0.0)
+
+
+def kl3_ranges(m_k: float, m_pi: float, m_l: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(E_pi range, E_l range) (GeV) enclosing the K_l3 Dalitz region."""
+    return ((m_pi, (m_k * m_k + m_pi * m_pi - m_l * m_l) / (2.0 * m_k)),
+            (m_l, (m_k * m_k + m_l * m_l - m_pi * m_pi) / (2.0 * m_k)))
+
+
+def kl3_neutrino_energies(n: int, m_k: float, m_pi: float, m_l: float, lambda_plus: float,
+                          rng: np.random.Generator) -> np.ndarray:
+    """n neutrino energies (GeV, kaon rest frame) of K_l3 decays: (E_pi, E_l) drawn from
+    :func:`kl3_density` by rejection from the uniform distribution on its bounding box (the
+    phase space is flat in (E_pi, E_l)), E_nu = m_K - E_pi - E_l.  Returns shape (n,)."""
+    (a0, a1), (b0, b1) = kl3_ranges(m_k, m_pi, m_l)
+    g_pi, g_l = np.meshgrid(np.linspace(a0, a1, 201), np.linspace(b0, b1, 201), indexing="ij")
+    bound = 1.2 * float(kl3_density(g_pi, g_l, m_k, m_pi, m_l, lambda_plus).max())
+    out = np.empty(0)
+    while out.size < n:
+        k = max(2 * (n - out.size), 1024)
+        e_pi = rng.uniform(a0, a1, k)
+        e_l = rng.uniform(b0, b1, k)
+        keep = rng.uniform(0.0, bound, k) < kl3_density(e_pi, e_l, m_k, m_pi, m_l, lambda_plus)
+        out = np.concatenate([out, (m_k - e_pi - e_l)[keep]])
+    return out[:n]

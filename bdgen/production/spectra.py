@@ -15,6 +15,8 @@ Models:
 - ``BURMAN_SMITH`` (2): :mod:`bdgen.production.burman_smith`.
 - ``BREM`` (3): :func:`bdgen.physics.brem.brem_density`, where the two variables are the
   momentum fraction z and the transverse momentum p_T of the dark photon instead of (p, theta).
+- ``FEYNMAN_SCALING`` (6): :mod:`bdgen.production.feynman_scaling` (K+ at the BNB; used for
+  the neutrino flux), params ``[p_beam, m_hadron, m_threshold, c1..c8]``.
 - ``TABLE`` (5): a tabulated density, piecewise constant on a (p, theta) grid
   (:func:`table_density`; built from Pythia 8 events by :mod:`bdgen.production.pythia`).  Params
   ``[n_p, n_t, p_max, theta_max, values...]``: ``|n_p| x |n_t|`` cells covering
@@ -38,6 +40,7 @@ import numpy as np
 from .._jit import jit
 from .bmpt import bmpt_density
 from .burman_smith import bs_density
+from .feynman_scaling import fs_density
 from ..physics.brem import brem_density
 from ..rng import uniform2
 from .sanford_wang import pick_cell, sw_single
@@ -50,6 +53,8 @@ BREM = 3
 LIST = 4
 #: Tabulated density, piecewise constant in (p, theta) (see the module docstring).
 TABLE = 5
+#: Feynman-scaling K+ production (bdgen.production.feynman_scaling).
+FEYNMAN_SCALING = 6
 #: Number of header entries of a TABLE parameter vector before the values.
 TABLE_HEADER = 4
 #: Beam-file model names and the model code of the spectrum they build ("pythia8" builds a TABLE).
@@ -111,6 +116,8 @@ def density(model, p, theta, par):  # type: ignore[no-untyped-def]
         return brem_density(p, theta, par)
     if model == TABLE:
         return table_density(p, theta, par)
+    if model == FEYNMAN_SCALING:
+        return fs_density(p, theta, par)
     return 0.0
 
 
