@@ -205,7 +205,8 @@ EVENT_COLUMNS = {
     "recoil_px": "recoil momentum x, GeV", "recoil_py": "recoil momentum y, GeV", "recoil_pz": "recoil momentum z, GeV",
     "x": "interaction vertex x, m", "y": "interaction vertex y, m", "z": "interaction vertex z, m",
     "volume": "fiducial volume index of the vertex",
-    "component": "neutrino origin: 0 pi decay at rest, 1 mu decay at rest, 2 pi decay in flight, 3 mu decay in flight",
+    "component": "neutrino origin: 0 pi decay at rest, 1 mu decay at rest, 2 pi decay in flight, 3 mu decay in flight, "
+                 "4 K decay in flight",
     "t": "time from the proton interaction to the vertex (parent lifetimes and flight), ns",
     "t_arrival": "t plus the production time within the spill (beam file [timing]), ns",
     "weight": "expected events for the card's POT (equal weights)",

@@ -32,7 +32,8 @@ production model, mass and lifetime (and the pion absorption lengths), then deca
 (:mod:`bdgen.neutrino.spectra`): K+ -> mu+ nu_mu with its polarised muon (step 4), K+ -> pi0 e+
 nu_e and pi0 mu+ nu_mu, K0_L -> pi e nu and pi mu nu (half neutrinos, half antineutrinos), the
 K_l3 neutrinos with rest-frame energies from the Dalitz-plot density.  The muons of K_mu3 decays
-and the pions of K -> pi pi are not followed.
+and the pions of K -> pi pi (pi) are not followed, and kaons that stop and decay at rest (K+ -> mu+
+nu_mu at rest: a 236 MeV line, mostly in the dump) are not included.
 
 Times count from the moment the beam proton crosses z = 0 (the beam-frame origin, as for the
 signal's ``t``); protons travel at c.

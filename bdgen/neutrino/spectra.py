@@ -29,7 +29,9 @@ K+ -> mu+ nu_mu (two-body, 235.5 MeV line, the muon fully polarised as in pi dec
 K_l3 decays K+ -> pi0 l+ nu, K0_L -> pi-+ l+- nu.  The K_l3 Dalitz-plot density in the kaon
 rest frame (energies E_pi, E_l; E_nu = m_K - E_pi - E_l) is, with the vector form factor
 f+(t) = f+(0)(1 + lambda+ t/m_pi+^2), t = (p_K - p_pi)^2 = m_K^2 + m_pi^2 - 2 m_K E_pi, and
-the scalar part neglected (xi = f-/f+ = 0):
+xi = f-/f+ = 0 (the scalar form factor f0 taken equal to f+: the K_mu3/K_e3 rate ratio is then
+0.683 against the measured 0.661; the PDG branching ratios are used, so only the K_mu3 neutrino
+spectrum is affected, its mean by about 1%):
 
     rho(E_pi, E_l) ~ f+(t)^2 [m_K (2 E_l E_nu - m_K E'_pi) + m_l^2 (E'_pi/4 - E_nu)],
     E'_pi = (m_K^2 + m_pi^2 - m_l^2)/(2 m_K) - E_pi
