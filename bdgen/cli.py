@@ -64,8 +64,10 @@ def _build_parser() -> argparse.ArgumentParser:
     sc.add_argument("-o", "--output", required=True, help="the table: .csv or .h5")
     sc.add_argument("--plot", help="also draw Y against m_chi (.png or .pdf)")
     sc.add_argument("--compare", help="published limits to draw: CSV with columns m_chi, Y")
-    sc.add_argument("--thermal", action="store_true",
-                    help="draw the thermal relic target of the card's model (dm, alpha_D, m_V/m_chi) on the plot")
+    sc.add_argument("--thermal", nargs="*", choices=["scalar", "dirac", "majorana", "pseudo_dirac"], metavar="DM",
+                    help="draw thermal relic targets at the card's alpha_D and m_V/m_chi on the plot: for the species "
+                         "given (scalar, dirac, majorana, pseudo_dirac; several allowed) or, with no value, the "
+                         "card's model.dm")
     sc.add_argument("--eps-grid", metavar="LO:HI:N",
                     help="signal.channel = decay only: eps values (log-spaced) of the direct runs that give N(eps) "
                          "(default 1e-8:1e-2:19)")
@@ -335,14 +337,16 @@ def _scan(args: argparse.Namespace) -> int:
         from .plotting import plot_sensitivity
 
         thermal = None
-        if args.thermal:
+        if args.thermal is not None:
             from .config import load_card as _load
-            from .thermal import thermal_target
+            from .thermal import DEFAULT_SPLITTING, thermal_target
 
             cfg0 = _load(args.card, [o for o in args.overrides if "*" not in o])
-            dirac = cfg0.model.dm == "dirac"
-            thermal = [(p.m_chi, thermal_target(p.m_chi, ratio=p.m_v / p.m_chi, alpha_d=cfg0.model.alpha_d,
-                                                dirac=dirac)["y"]) for p in points if p.m_v > 2.0 * p.m_chi]
+            thermal = {}
+            for dm in dict.fromkeys(args.thermal or [cfg0.model.dm]):
+                need = 2.0 + (DEFAULT_SPLITTING if dm == "pseudo_dirac" else 0.0)  # V -> chi chi' open
+                thermal[dm] = [(p.m_chi, thermal_target(p.m_chi, ratio=p.m_v / p.m_chi, alpha_d=cfg0.model.alpha_d,
+                                                        dm=dm)["y"]) for p in points if p.m_v > need * p.m_chi]
         plot_sensitivity(points, args.plot, compare=args.compare, thermal=thermal,
                          title=f"{100 * args.cl:g}% CL, background {args.background:g}, "
                                f"signal < {settings['signal_upper_limit']:.3g} events")

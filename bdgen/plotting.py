@@ -87,10 +87,11 @@ def draw_detector(det: Detector, path: str | Path) -> Path:
 
 
 def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", compare: str | None = None,
-                     thermal: list[tuple[float, float]] | None = None) -> Path:
+                     thermal: list[tuple[float, float]] | dict[str, list[tuple[float, float]]] | None = None) -> Path:
     """Y = eps^2 alpha_D (m_chi/m_V)^4 excluded at the scan's CL against m_chi (log-log), with
     optional published limits from a CSV file with columns m_chi (GeV), Y (and an optional
-    third column ignored)."""
+    third column ignored), and thermal targets: a list of (m_chi GeV, Y) points, or a dict
+    species -> such a list (one line per species, labelled)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -106,9 +107,15 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
     if np.isfinite(y_up).any():  # visible decays: the band's upper edge (V decaying before the detector)
         ax.plot(m[order][np.isfinite(y_up)], y_up[np.isfinite(y_up)], "o--", color="tab:blue",
                 label="bdgen limit, upper edge")
-    if thermal:
-        tm = np.array(thermal)
-        ax.plot(tm[:, 0], tm[:, 1], "-", color="tab:green", label="thermal relic target")
+    lines = thermal if isinstance(thermal, dict) else ({"": thermal} if thermal else {})
+    styles = ("-", "--", "-.", ":")
+    for k, (dm, pts) in enumerate(lines.items()):
+        if not pts:
+            continue
+        tm = np.array(pts)
+        names = {"scalar": "complex scalar", "dirac": "Dirac", "majorana": "Majorana", "pseudo_dirac": "pseudo-Dirac"}
+        label = "thermal target (" + names.get(dm, dm) + ")" if dm else "thermal relic target"
+        ax.plot(tm[:, 0], tm[:, 1], styles[k % 4], color="tab:green", label=label)
     if compare:
         data = read_limits_csv(compare)
         ax.plot(data[:, 0], data[:, 1], "--", color="black", label=Path(compare).stem)

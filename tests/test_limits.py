@@ -174,3 +174,34 @@ def test_visible_decay_band_against_direct_runs():
     mid = math.sqrt(p.epsilon_limit * p.epsilon_upper)
     r = bdgen.generate(bdgen.load_card(None, [*card, "model.m_v=0.05", f"model.epsilon={mid}"]), seed=5).summary
     assert r["signal_events"] > s_up
+
+
+@pytest.mark.slow
+def test_cli_scan_plot_several_thermal_targets(tmp_path, monkeypatch):
+    """`--thermal scalar majorana pseudo_dirac` draws one labelled line per species with the
+    targets of bdgen.thermal at the scan's m_V/m_chi and the card's alpha_D; an unknown species is
+    refused by the parser (exit 2)."""
+    from bdgen import plotting
+    from bdgen.thermal import thermal_target
+
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+    real = plotting.plot_sensitivity
+
+    def spy(points, path, **kw):  # type: ignore[no-untyped-def]
+        seen.update(kw["thermal"])
+        return real(points, path, **kw)
+
+    monkeypatch.setattr(plotting, "plot_sensitivity", spy)
+    code = cli.main(["scan", "--grid", "m_chi=0.01:0.03:2:log", "--set", "model.m_v=3*m_chi", "--set",
+                     "model.alpha_d=0.5", "--set", "run.precision=0.2", "-o", "s.csv", "--plot", "s.pdf", "-q",
+                     "--thermal", "scalar", "majorana", "pseudo_dirac"])
+    assert code == 0
+    assert list(seen) == ["scalar", "majorana", "pseudo_dirac"]
+    m, y = seen["majorana"][1]
+    assert m == approx(0.03, rel=1e-9)
+    assert y == approx(thermal_target(0.03, ratio=3.0, alpha_d=0.5, dm="majorana")["y"], rel=1e-9)
+    assert (tmp_path / "s.pdf").read_bytes()[:4] == b"%PDF"
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["scan", "--grid", "m_chi=0.01:0.03:2:log", "-o", "t.csv", "--plot", "t.png", "--thermal", "wimp"])
+    assert exc.value.code == 2
