@@ -60,7 +60,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--background-error", type=float, default=0.0, help="its Gaussian uncertainty")
     sc.add_argument("--observed", type=float, help="observed events (default: the background, a projection)")
     sc.add_argument("--cl", type=float, default=0.9, help="confidence level (default 0.9)")
-    sc.add_argument("--limit", default="classical", choices=["classical", "feldman_cousins"])
+    sc.add_argument("--limit", default="classical", choices=["classical", "feldman_cousins"],
+                    help="upper limit on the signal: classical Poisson with background (default) or Feldman-Cousins")
     sc.add_argument("-o", "--output", required=True, help="the table: .csv or .h5")
     sc.add_argument("--plot", help="also draw Y against m_chi (.png or .pdf)")
     sc.add_argument("--compare", help="published limits to draw: CSV with columns m_chi, Y")
@@ -359,7 +360,7 @@ def _scan(args: argparse.Namespace) -> int:
             print(f"{p.m_chi:>10.4g} {p.m_v:>10.4g} {p.signal_events:>11.4g} {p.signal_events_error:>9.2g} "
                   f"{p.epsilon_limit:>11.4g} {p.y_limit:>11.4g}"
                   + (f" {p.epsilon_upper:>11.4g} {p.y_upper:>11.4g}" if band else ""))
-        print(f"table written to {args.output}")
+        print(f"table written to {args.output}" + (f", plot to {args.plot}" if args.plot else ""))
     return 0
 
 
@@ -368,15 +369,18 @@ def _thermal(args: argparse.Namespace) -> int:
     from .scan import parse_grid
     from .thermal import DEFAULT_SPLITTING, thermal_target
 
+    if not args.grid.strip().startswith("m_chi="):
+        raise CardError(f"--grid {args.grid!r}: the thermal targets are scanned in m_chi: give m_chi=LO:HI:N[:log|lin]")
     grid = parse_grid(args.grid)
-    if grid.name != "m_chi":
-        raise CardError(f"--grid {args.grid!r}: the thermal targets are scanned in m_chi")
     if not args.ratio > 2.0:
         raise CardError(f"--ratio = {args.ratio}: must be > 2 (V -> chi chi open, away from the resonance)")
     if not args.alpha_d > 0:
         raise CardError(f"--alpha-d = {args.alpha_d}: must be > 0")
+    if args.alpha_d > 1:
+        print(f"bdgen: warning: --alpha-d = {args.alpha_d} > 1: the tree-level cross-sections are not reliable "
+              "at such couplings", file=sys.stderr)
     if args.splitting is not None and args.dm != "pseudo_dirac":
-        raise CardError(f"--splitting is the pseudo-Dirac mass splitting; --dm is {args.dm}")
+        raise CardError(f"--splitting is the pseudo-Dirac mass splitting; --dm is {args.dm} (use --dm pseudo_dirac)")
     splitting = DEFAULT_SPLITTING if args.splitting is None else args.splitting
     if args.dm == "pseudo_dirac":
         if not 0.0 <= splitting < 1.0:
@@ -411,6 +415,9 @@ def _plot(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() not in (".png", ".pdf"):
         raise CardError(f"-o = \"{args.output}\": the figure is a .png or .pdf file")
     io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
+    if Path(args.file).suffix.lower() not in (".root", ".h5", ".hdf5"):
+        raise CardError(f"file = \"{args.file}\": bdgen plot draws event files (.root, .h5, .hdf5); a scan table is "
+                        "drawn by 'bdgen scan ... --plot FILE'")
     try:
         events, meta = io.read(args.file, detector=args.detector)
     except KeyError as exc:
@@ -431,6 +438,9 @@ def _plot(args: argparse.Namespace) -> int:
 
         if not Path(args.neutrino).is_file():
             raise CardError(f"--neutrino = \"{args.neutrino}\": no such file")
+        if Path(args.neutrino).suffix.lower() not in (".h5", ".hdf5"):
+            raise CardError(f"--neutrino = \"{args.neutrino}\": give the HDF5 file of 'bdgen neutrino -o FILE.h5' "
+                            "(the CSV tables cannot be read back)")
         backgrounds = backgrounds_for(args.neutrino, events, detector=args.detector or s.get("detector"),
                                       pot=float(meta.get("pot", s.get("pot", 0.0))),
                                       beam=s.get("config", {}).get("beam", {}).get("name"))

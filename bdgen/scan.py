@@ -198,7 +198,9 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         if target in names:
             raise CardError(f"model.{target} is both scanned and set by a relation")
         if source not in names:
-            raise CardError(f"model.{target}={source}: {source} is not a scanned variable")
+            given = next((o for o in overrides if o.replace(" ", "").startswith(f"model.{target}=")), f"model.{target}")
+            raise CardError(f"--set {given!r}: {source} is not a scanned variable; the relation must use one of "
+                            f"{names} (the --grid variables)")
     for item in plain:
         key, _, value = item.partition("=")
         key = key.strip()

@@ -798,3 +798,19 @@ def test_plot_detector_choice_messages(cli, tmp_path):
     assert rc == 0, err
     rc, _, err = cli("plot", "one.h5", "-o", "c.png", "--detector", "sbnd")
     assert_one_line_error(rc, err, "--detector", "'sbnd'", "'miniboone'")
+
+
+def test_cli_messages_name_option_and_remedy(tmp_path, monkeypatch, capsys):
+    """Refusals found by a new-user audit name the option, the value and what to do instead."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scan.csv").write_text("m_chi,y\n0.01,1e-9\n")
+    assert main(["plot", "scan.csv", "-o", "p.png"]) == 2
+    assert "bdgen scan ... --plot" in capsys.readouterr().err
+    assert main(["thermal", "--grid", "m_v=0.01:0.1:2", "-o", "t.csv"]) == 2
+    assert "give m_chi=LO:HI:N" in capsys.readouterr().err
+    assert main(["thermal", "--splitting", "0.1", "-o", "t.csv"]) == 2
+    assert "use --dm pseudo_dirac" in capsys.readouterr().err
+    assert main(["scan", "--grid", "m_chi=0.01:0.02:2", "--set", "model.m_v=3*m_v", "-o", "s.csv", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "'model.m_v=3*m_v'" in err and "['m_chi']" in err
+    assert not any(p.suffix == ".png" for p in tmp_path.iterdir())
