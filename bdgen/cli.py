@@ -313,6 +313,9 @@ def _scan(args: argparse.Namespace) -> int:
         from .plotting import read_limits_csv
 
         read_limits_csv(args.compare)
+    if args.thermal is not None and not args.plot:
+        raise CardError("--thermal: draws the thermal targets on the --plot figure; give --plot too "
+                        "(or compute them with 'bdgen thermal')")
     if not 0 < args.cl < 1:
         raise CardError(f"--cl = {args.cl}: must be in (0, 1)")
 
@@ -340,14 +343,22 @@ def _scan(args: argparse.Namespace) -> int:
         thermal = None
         if args.thermal is not None:
             from .config import load_card as _load
-            from .thermal import DEFAULT_SPLITTING, thermal_target
+            from .thermal import DEFAULT_SPLITTING, min_ratio, thermal_target
 
             cfg0 = _load(args.card, [o for o in args.overrides if "*" not in o])
+            inelastic = cfg0.model.name == "inelastic"  # chi1 chi2: the pseudo-Dirac target, the card's splitting
             thermal = {}
-            for dm in dict.fromkeys(args.thermal or [cfg0.model.dm]):
-                need = 2.0 + (DEFAULT_SPLITTING if dm == "pseudo_dirac" else 0.0)  # V -> chi chi' open
-                thermal[dm] = [(p.m_chi, thermal_target(p.m_chi, ratio=p.m_v / p.m_chi, alpha_d=cfg0.model.alpha_d,
-                                                        dm=dm)["y"]) for p in points if p.m_v > need * p.m_chi]
+            for dm in dict.fromkeys(args.thermal or ["pseudo_dirac" if inelastic else cfg0.model.dm]):
+                line = []
+                for p in points:
+                    split = cfg0.model.delta / p.m_chi if (inelastic and dm == "pseudo_dirac") else DEFAULT_SPLITTING
+                    if p.m_v > min_ratio(dm, split) * p.m_chi:  # V -> chi chi' open
+                        line.append((p.m_chi, thermal_target(p.m_chi, ratio=p.m_v / p.m_chi,
+                                                             alpha_d=cfg0.model.alpha_d, dm=dm, splitting=split)["y"]))
+                if not line:
+                    print(f"bdgen: note: no thermal target for {dm} (m_V <= {min_ratio(dm, 0.0):g} m_chi at every "
+                          "point)", file=sys.stderr)
+                thermal[dm] = line
         plot_sensitivity(points, args.plot, compare=args.compare, thermal=thermal,
                          title=f"{100 * args.cl:g}% CL, background {args.background:g}, "
                                f"signal < {settings['signal_upper_limit']:.3g} events")
@@ -367,11 +378,11 @@ def _scan(args: argparse.Namespace) -> int:
 def _thermal(args: argparse.Namespace) -> int:
     from . import io
     from .scan import parse_grid
-    from .thermal import DEFAULT_SPLITTING, thermal_target
+    from .thermal import DEFAULT_SPLITTING, min_ratio, thermal_target
 
-    if not args.grid.strip().startswith("m_chi="):
-        raise CardError(f"--grid {args.grid!r}: the thermal targets are scanned in m_chi: give m_chi=LO:HI:N[:log|lin]")
     grid = parse_grid(args.grid)
+    if grid.name != "m_chi":
+        raise CardError(f"--grid {args.grid!r}: the thermal targets are scanned in m_chi: give m_chi=LO:HI:N[:log|lin]")
     if not args.ratio > 2.0:
         raise CardError(f"--ratio = {args.ratio}: must be > 2 (V -> chi chi open, away from the resonance)")
     if not args.alpha_d > 0:
@@ -385,8 +396,9 @@ def _thermal(args: argparse.Namespace) -> int:
     if args.dm == "pseudo_dirac":
         if not 0.0 <= splitting < 1.0:
             raise CardError(f"--splitting = {splitting}: Delta/m_chi1 must be in [0, 1)")
-        if not args.ratio > 2.0 + splitting:
-            raise CardError(f"--ratio = {args.ratio}: must be > 2 + splitting = {2.0 + splitting:g} (V -> chi1 chi2 open)")
+        if not args.ratio > min_ratio(args.dm, splitting):
+            raise CardError(f"--ratio = {args.ratio}: must be > 2 + splitting = {min_ratio(args.dm, splitting):g} "
+                            "(V -> chi1 chi2 open)")
     if Path(args.output).suffix.lower() != ".csv":
         raise CardError(f"-o = \"{args.output}\": the table is a .csv file")
     io.check_writable(args.output, overwrite=args.overwrite, events_file=False)

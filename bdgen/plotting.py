@@ -109,11 +109,11 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
                 label="bdgen limit, upper edge")
     lines = thermal if isinstance(thermal, dict) else ({"": thermal} if thermal else {})
     styles = ("-", "--", "-.", ":")
+    names = {"scalar": "complex scalar", "dirac": "Dirac", "majorana": "Majorana", "pseudo_dirac": "pseudo-Dirac"}
     for k, (dm, pts) in enumerate(lines.items()):
         if not pts:
             continue
         tm = np.array(pts)
-        names = {"scalar": "complex scalar", "dirac": "Dirac", "majorana": "Majorana", "pseudo_dirac": "pseudo-Dirac"}
         label = "thermal target (" + names.get(dm, dm) + ")" if dm else "thermal relic target"
         ax.plot(tm[:, 0], tm[:, 1], styles[k % 4], color="tab:green", label=label)
     if compare:

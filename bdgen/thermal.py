@@ -328,6 +328,12 @@ def relic_abundance(m: float, sigma_v: callable, *, g_chi: float, self_conjugate
     return OMEGA_PER_Y * m * y_inf * (1.0 if self_conjugate else 2.0)
 
 
+def min_ratio(dm: str | bool, splitting: float = DEFAULT_SPLITTING) -> float:
+    """Smallest m_V/m_chi for which V -> chi chi' is open: 2, or 2 + splitting (Delta/m_chi1)
+    for pseudo_dirac."""
+    return 2.0 + (splitting if dm_kind(dm) == "pseudo_dirac" else 0.0)
+
+
 def species(dm: str | bool, splitting: float = DEFAULT_SPLITTING) -> dict:
     """Degrees of freedom of the species ``dm`` for :func:`relic_abundance`: {"g_chi",
     "self_conjugate", "states"} (module docstring; ``splitting`` = Delta/m_chi1 for pseudo_dirac)."""
@@ -387,6 +393,8 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     kind = dm_kind(dirac if dm is None else dm)
     if not splitting >= 0.0:
         raise ValueError(f"splitting = {splitting}: must be >= 0")
+    if not ratio > min_ratio(kind, splitting):
+        raise ValueError(f"ratio = {ratio}: m_V/m_chi must be > {min_ratio(kind, splitting):g} (V -> chi chi' open)")
     neutrino_history(neutrinos)
     m_v = ratio * m_chi
     sp = species(kind, splitting)

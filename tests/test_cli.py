@@ -813,4 +813,6 @@ def test_cli_messages_name_option_and_remedy(tmp_path, monkeypatch, capsys):
     assert main(["scan", "--grid", "m_chi=0.01:0.02:2", "--set", "model.m_v=3*m_v", "-o", "s.csv", "-q"]) == 2
     err = capsys.readouterr().err
     assert "'model.m_v=3*m_v'" in err and "['m_chi']" in err
-    assert not any(p.suffix == ".png" for p in tmp_path.iterdir())
+    assert main(["scan", "--grid", "m_chi=0.01:0.02:2", "-o", "s.csv", "-q", "--thermal"]) == 2
+    assert "--thermal: draws the thermal targets on the --plot figure" in capsys.readouterr().err
+    assert not any(p.suffix in (".png", ".csv") for p in tmp_path.iterdir() if p.name != "scan.csv")

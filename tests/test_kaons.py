@@ -28,7 +28,7 @@ P_BEAM = 8.89
 def _fs_reference(p: float, theta: float) -> float:
     """The Feynman-scaling formula written out independently: Lorentz boost of the kaon's lab
     four-momentum into the p-N CM frame, x_F = p_L*/p*_max (the MiniBooNE/Mariani definition)."""
-    mp, mk = 0.93827209, 0.493677
+    mp, mk = C.M_P, S.M_KPM  # PDG masses (particle package)
     e_b = math.sqrt(P_BEAM**2 + mp**2)
     p4_cm = np.array([e_b + mp, 0.0, 0.0, P_BEAM])          # total four-momentum
     rs = math.sqrt(p4_cm[0] ** 2 - p4_cm[3] ** 2)
@@ -220,10 +220,21 @@ def test_kaon_table_errors(tmp_path, monkeypatch):
         src_mod._kaon_sets({"kaon": [{"name": "K-", "model": "feynman_scaling", "c": C_KPLUS}]}, beam, "x")
     with pytest.raises(CardError, match=r"kaon\[0\]\.model = \"sanford_wang\": K\+ uses \"feynman_scaling\""):
         src_mod._kaon_sets({"kaon": [{"name": "K+", "model": "sanford_wang", "c": C_KPLUS}]}, beam, "x")
-    with pytest.raises(CardError, match=r"kaon\[0\]\.c = .*7 or 8 numbers"):
+    with pytest.raises(CardError, match=r"kaon\[0\]\.c = .*7 or 8 finite numbers"):
         src_mod._kaon_sets({"kaon": [{"name": "K+", "model": "feynman_scaling", "c": [1.0, 2.0]}]}, beam, "x")
+    k0 = [15.130, 1.975, 4.084, 0.9277, 0.7306, 4.362, 0.04789, 13.300, 1.278]
     with pytest.raises(CardError, match="given twice"):
-        src_mod._kaon_sets({"kaon": [{"name": "K0L", "model": "sanford_wang", "c": [1.0] * 9}] * 2}, beam, "x")
+        src_mod._kaon_sets({"kaon": [{"name": "K0L", "model": "sanford_wang", "c": k0}] * 2}, beam, "x")
+    with pytest.raises(CardError, match=r"kaon\[0\]: unknown key 'scale'"):
+        src_mod._kaon_sets({"kaon": [{"name": "K+", "model": "feynman_scaling", "c": C_KPLUS, "scale": 2}]}, beam, "x")
+    for bad in ([float("nan")] + C_KPLUS[1:], [True] + C_KPLUS[1:]):
+        with pytest.raises(CardError, match="finite numbers"):
+            src_mod._kaon_sets({"kaon": [{"name": "K+", "model": "feynman_scaling", "c": bad}]}, beam, "x")
+    with pytest.raises(CardError, match="c1 must be > 0"):
+        src_mod._kaon_sets({"kaon": [{"name": "K+", "model": "feynman_scaling", "c": [-1.0] + C_KPLUS[1:]}]},
+                           beam, "x")
+    with pytest.raises(CardError, match=r"c9 = 9.0 must be below the beam momentum 8.89"):
+        src_mod._kaon_sets({"kaon": [{"name": "K0L", "model": "sanford_wang", "c": k0[:8] + [9.0]}]}, beam, "x")
 
 
 def test_kaon_branching_bookkeeping(monkeypatch):

@@ -178,7 +178,7 @@ def test_visible_decay_band_against_direct_runs():
 
 @pytest.mark.slow
 def test_cli_scan_plot_several_thermal_targets(tmp_path, monkeypatch):
-    """`--thermal scalar majorana pseudo_dirac` draws one labelled line per species with the
+    """`--thermal scalar majorana pseudo_dirac` draws one line per species with the
     targets of bdgen.thermal at the scan's m_V/m_chi and the card's alpha_D; an unknown species is
     refused by the parser (exit 2)."""
     from bdgen import plotting

@@ -367,9 +367,9 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
     if source.kind == DAR:
         notes.append("decay-at-rest source: pi+ -> mu+ nu_mu and mu+ decay at rest only (no decay in flight, no pi-)")
     else:
-        kaons = ", ".join(k.name for k in source.kaons) or "no kaons"
+        kaons = f"kaons {', '.join(k.name for k in source.kaons)} (no K-)" if source.kaons else "no kaons"
         notes.append("decay in flight without horn focusing; pi+/pi- from Sanford-Wang, primary production only; "
-                     f"kaons: {kaons} (no K-); pions stopping at rest and tertiary production not included")
+                     f"{kaons}; mesons stopping at rest and tertiary production not included")
     notes.append("nucleons treated as free (no Pauli blocking, binding or final-state interactions)")
     result.summary = {
         "version": __version__,

@@ -51,6 +51,7 @@ import numpy as np
 
 from .. import constants as C
 from ..detectors import Detector
+from ..production.spectra import Spectrum
 from . import spectra as S
 from .flux import (
     K_DIF,
@@ -208,11 +209,12 @@ class Muons:
     stop_decay: np.ndarray       # fraction decaying at rest (1 for mu+; mu- capture otherwise)
 
 
-def _parent_decays(source: NeutrinoSource, spectrum: object, multiplicity: float, mass: float, ctau: float,
+def _parent_decays(source: NeutrinoSource, spectrum: Spectrum, multiplicity: float, mass: float, ctau: float,
                    charge: int, n: int, rng: np.random.Generator) -> PionDecays:
     """Steps 1-2 of the module docstring for n parents (pions or kaons) of one species: production
-    spectrum ``spectrum`` (a Spectrum), ``multiplicity`` per inelastic collision, ``mass`` (GeV),
-    ``ctau`` (m); absorbed with the media's pion interaction lengths."""
+    ``spectrum`` in (p GeV/c, theta rad), ``multiplicity`` per inelastic collision, ``mass`` (GeV),
+    ``ctau`` (m), ``charge`` (+1, -1, 0); absorbed with the media's pion interaction lengths.
+    Returns arrays of length n."""
     if source.kind != DIF:
         raise ValueError("decays in flight need a decay-in-flight source")
     regions = source.regions
@@ -222,7 +224,7 @@ def _parent_decays(source: NeutrinoSource, spectrum: object, multiplicity: float
     axis = np.array(source.axis_ranges())
     z0 = axis[reg, 0] + _truncated_exp(rng.uniform(0, 1, n), lam_p, (axis[:, 1] - axis[:, 0])[reg])
     w0 = np.full(n, multiplicity * fractions.sum() / n)
-    p, theta, _viol = spectrum.sample(n, rng)  # type: ignore[attr-defined]
+    p, theta, _viol = spectrum.sample(n, rng)
     u = from_angles(theta, rng.uniform(0.0, 2.0 * math.pi, n))
     pos0 = np.zeros((n, 3))
     pos0[:, 2] = z0
@@ -262,7 +264,8 @@ def pion_decays(source: NeutrinoSource, charge: int, n: int, rng: np.random.Gene
 
 
 def kaon_decays(source: NeutrinoSource, kaon: KaonSpectrum, n: int, rng: np.random.Generator) -> PionDecays:
-    """Steps 1-2 of the module docstring for n kaons of the species ``kaon`` (charge 0 for K0_L)."""
+    """Steps 1-2 of the module docstring for n kaons of the species ``kaon`` (charge 0 for K0_L);
+    arrays of length n (four-momenta (n, 4) in GeV, positions (n, 3) in m, times in ns)."""
     mass, ctau, charge = (S.M_KPM, S.CTAU_KPM, 1) if kaon.name == "K+" else (S.M_KL, S.CTAU_KL, 0)
     spectrum = kaon_spectrum(source.beam.proton_momentum, kaon.name, kaon.params)
     return _parent_decays(source, spectrum, source.kaon_multiplicity(kaon.name), mass, ctau, charge, n, rng)
@@ -271,7 +274,9 @@ def kaon_decays(source: NeutrinoSource, kaon: KaonSpectrum, n: int, rng: np.rand
 def muons(source: NeutrinoSource, dec: PionDecays, rng: np.random.Generator, p_star: float = S.E_PI_MU,
           branching: float = S.BR_PI_MUNU) -> Muons:
     """Step 4 of the module docstring: the muons of the two-body decays parent -> mu nu of
-    ``dec`` (pions by default; K+ with p_star = S.E_K_MU, branching = S.BR_K_MUNU)."""
+    ``dec`` (pions by default; K+ with p_star = S.E_K_MU, branching = S.BR_K_MUNU): ``p_star`` the
+    muon momentum in the parent rest frame (GeV), ``branching`` the fraction of decays giving a
+    muon.  Arrays of length n = dec.weight.size."""
     n = dec.weight.size
     charge = dec.charge
     nreg = len(source.regions)
@@ -302,7 +307,8 @@ def muons(source: NeutrinoSource, dec: PionDecays, rng: np.random.Generator, p_s
 
 def _emit_muons(mu: Muons, hist: np.ndarray, n_hist: int, detector: Detector,
                 rng: np.random.Generator) -> list[NeutrinoSample]:
-    """The neutrinos of the muons ``mu``: in flight (polarised) and at rest where they stop."""
+    """The neutrinos of the muons ``mu``: in flight (polarised) and at rest where they stop;
+    ``hist`` (n,) the history index of each muon, ``n_hist`` the number of histories."""
     n = mu.weight.size
     e_type, m_type = (12, -14) if mu.charge > 0 else (-12, 14)
     parts = []
@@ -316,7 +322,8 @@ def _emit_muons(mu: Muons, hist: np.ndarray, n_hist: int, detector: Detector,
 
 def _emit_kaon(source: NeutrinoSource, kaon: KaonSpectrum, dec: PionDecays, hist: np.ndarray, n_hist: int,
                detector: Detector, rng: np.random.Generator) -> list[NeutrinoSample]:
-    """The neutrinos of the kaon decays ``dec`` (module docstring), and those of the K+ -> mu nu muons."""
+    """The neutrinos of the kaon decays ``dec`` (module docstring), and those of the K+ -> mu nu
+    muons; ``hist`` (n,) the history index of each kaon, ``n_hist`` the number of histories."""
     n = dec.weight.size
     parts = []
 

@@ -63,7 +63,7 @@ class NeutrinoSample:
     component : int array
         Emission component (PI_DAR, MU_DAR, PI_DIF, MU_DIF, K_DIF).
     history : int array
-        Index of the primary (stopped pion or produced pion) the neutrino descends from; used
+        Index of the primary (stopped pion, or produced pion or kaon) the neutrino descends from; used
         for the Monte Carlo errors (neutrinos of one history are correlated).
     n_histories : int
         Number of primaries simulated.

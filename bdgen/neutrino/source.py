@@ -104,18 +104,17 @@ class PionSpectrum:
     integral_mb: float
 
 
-#: Kaon species of [[neutrino.kaon]]: name -> (PDG code, model names allowed).
-KAON_MODELS = {"K+": (321, "feynman_scaling"), "K0L": (130, "sanford_wang")}
+#: Kaon species of [[neutrino.kaon]]: name -> production model.
+KAON_MODELS = {"K+": "feynman_scaling", "K0L": "sanford_wang"}
 
 
 @dataclass(frozen=True)
 class KaonSpectrum:
-    """One kaon species' production model: ``name`` ("K+" or "K0L"), ``pdg``, ``model``
-    ("feynman_scaling" or "sanford_wang"), its parameters and its integral (mb) over the
-    sampled range (theta < pi/2)."""
+    """One kaon species' production model: ``name`` ("K+" or "K0L"), ``model``
+    ("feynman_scaling" or "sanford_wang"), its parameters (c1..c8 or c1..c9, shape (8,) or (9,))
+    and its integral (mb) over the sampled range (theta < pi/2)."""
 
     name: str
-    pdg: int
     model: str
     params: np.ndarray
     integral_mb: float
@@ -217,40 +216,47 @@ def _medium(d: Any, where: str, name: str = "") -> Medium:
 _SPECTRA: dict[Any, Any] = {}
 
 
-def pion_spectrum(p_beam: float, params: np.ndarray, charge: int) -> Any:
-    """The sampling :class:`bdgen.production.spectra.Spectrum` of one Sanford-Wang set (pi+ or
-    pi-) over p < p_B - c9, theta < pi/2 (cached per process)."""
+def _sw_spectrum(p_beam: float, params: np.ndarray, label: str) -> Any:
+    """The sampling :class:`bdgen.production.spectra.Spectrum` of one Sanford-Wang set c1..c9 (shape
+    (9,)) at beam momentum ``p_beam`` (GeV/c) over p < p_B - c9, theta < pi/2 (cached per process)."""
     from ..production.spectra import SANFORD_WANG, Spectrum, sw_flat_params
 
-    key = (p_beam, tuple(float(x) for x in params))
+    key = ("sw", p_beam, tuple(float(x) for x in params))
     if key not in _SPECTRA:
         _SPECTRA[key] = Spectrum(SANFORD_WANG, sw_flat_params(p_beam, np.asarray(params)[None, :], np.array([1.0])),
-                                 p_beam - float(params[8]), 0.5 * math.pi, "quadratic", "quadratic",
-                                 label=f"sanford_wang pi{'+' if charge > 0 else '-'}")
+                                 p_beam - float(params[8]), 0.5 * math.pi, "quadratic", "quadratic", label=label)
     return _SPECTRA[key]
+
+
+def pion_spectrum(p_beam: float, params: np.ndarray, charge: int) -> Any:
+    """The sampling Spectrum of the pi+ (``charge`` 1) or pi- (-1) Sanford-Wang set ``params``
+    (c1..c9, shape (9,)) at ``p_beam`` (GeV/c) (:func:`_sw_spectrum`)."""
+    return _sw_spectrum(p_beam, params, f"sanford_wang pi{'+' if charge > 0 else '-'}")
 
 
 def kaon_spectrum(p_beam: float, name: str, params: np.ndarray) -> Any:
-    """The sampling :class:`bdgen.production.spectra.Spectrum` of a kaon species over
-    theta < pi/2 and its kinematic momentum range (cached per process)."""
-    from ..production.feynman_scaling import M_THRESHOLD_KPLUS, fs_p_max
-    from ..production.spectra import FEYNMAN_SCALING, SANFORD_WANG, Spectrum, sw_flat_params
+    """The sampling Spectrum of a kaon species at ``p_beam`` (GeV/c) over theta < pi/2: K+ from
+    Feynman scaling (``params`` c1..c8, shape (8,); p up to the x_F = 1 momentum), K0L from
+    Sanford-Wang (c1..c9, shape (9,)) (cached per process)."""
+    if name != "K+":
+        return _sw_spectrum(p_beam, params, f"sanford_wang {name}")
+    from ..production.feynman_scaling import M_THRESHOLD_KPLUS, fs_p_max, fs_params
+    from ..production.spectra import FEYNMAN_SCALING, Spectrum
     from .spectra import M_KPM
 
-    key = (p_beam, name, tuple(float(x) for x in params))
+    key = ("fs", p_beam, tuple(float(x) for x in params))
     if key not in _SPECTRA:
-        if name == "K+":
-            par = np.concatenate([[p_beam, M_KPM, M_THRESHOLD_KPLUS], np.asarray(params, float)])
-            _SPECTRA[key] = Spectrum(FEYNMAN_SCALING, par, fs_p_max(par), 0.5 * math.pi, "quadratic", "quadratic",
-                                     label="feynman_scaling K+")
-        else:
-            _SPECTRA[key] = Spectrum(SANFORD_WANG, sw_flat_params(p_beam, np.asarray(params)[None, :], np.array([1.0])),
-                                     p_beam - float(params[8]), 0.5 * math.pi, "quadratic", "quadratic",
-                                     label=f"sanford_wang {name}")
+        par = fs_params(p_beam, M_KPM, M_THRESHOLD_KPLUS, params)
+        _SPECTRA[key] = Spectrum(FEYNMAN_SCALING, par, fs_p_max(par), 0.5 * math.pi, "quadratic", "quadratic",
+                                 label="feynman_scaling K+")
     return _SPECTRA[key]
 
 
+_KAON_KEYS = {"name", "model", "c"}
+
+
 def _kaon_sets(nu: dict[str, Any], beam: Beam, where: str) -> tuple[KaonSpectrum, ...]:
+    """The [[neutrino.kaon]] tables, validated (name, model, parameters; unknown keys refused)."""
     items = nu.get("kaon", [])
     if not isinstance(items, list):
         raise CardError(f"{where}.kaon: must be an array of tables [[neutrino.kaon]]")
@@ -262,15 +268,27 @@ def _kaon_sets(nu: dict[str, Any], beam: Beam, where: str) -> tuple[KaonSpectrum
             raise CardError(f"{kw}.name = {fmt_value(name)}: must be one of {list(KAON_MODELS)}")
         if any(o.name == name for o in out):
             raise CardError(f"{kw}.name = {fmt_value(name)}: given twice")
-        pdg, model = KAON_MODELS[name]
+        unknown = sorted(set(k) - _KAON_KEYS)
+        if unknown:
+            raise CardError(f"{kw}: unknown key {unknown[0]!r}; allowed: {sorted(_KAON_KEYS)}")
+        model = KAON_MODELS[name]
         if k.get("model") != model:
             raise CardError(f"{kw}.model = {fmt_value(k.get('model'))}: {name} uses \"{model}\"")
         c = k.get("c")
         n_par = (7, 8) if model == "feynman_scaling" else (9,)
-        if not isinstance(c, list) or len(c) not in n_par or not all(isinstance(x, (int, float)) for x in c):
-            raise CardError(f"{kw}.c = {fmt_value(c)}: must be a list of {' or '.join(map(str, n_par))} numbers")
+        if (not isinstance(c, list) or len(c) not in n_par
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in c)):
+            raise CardError(f"{kw}.c = {fmt_value(c)}: must be a list of {' or '.join(map(str, n_par))} finite numbers")
+        if not c[0] > 0:
+            raise CardError(f"{kw}.c = {fmt_value(c)}: the normalisation c1 must be > 0")
+        if model == "sanford_wang" and not c[8] < beam.proton_momentum:
+            raise CardError(f"{kw}.c = {fmt_value(c)}: c9 = {c[8]} must be below the beam momentum "
+                            f"{beam.proton_momentum} GeV/c")
         params = np.array([float(x) for x in c] + ([0.0] if len(c) == 7 else []))
-        out.append(KaonSpectrum(name, pdg, model, params, kaon_spectrum(beam.proton_momentum, name, params).integral()))
+        integral = kaon_spectrum(beam.proton_momentum, name, params).integral()
+        if not (math.isfinite(integral) and integral > 0):
+            raise CardError(f"{kw}.c = {fmt_value(c)}: the production cross-section integrates to {integral} mb")
+        out.append(KaonSpectrum(name, model, params, integral))
     return tuple(out)
 
 

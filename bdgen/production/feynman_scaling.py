@@ -32,29 +32,35 @@ import numpy as np
 from .. import constants as C
 from .._jit import jit
 
-#: m_Lambda + m_p (GeV): the lightest system recoiling against a K+ in p N -> K+ X (PDG masses).
-M_THRESHOLD_KPLUS = 1.115683 + 0.93827209
+#: m_Lambda + m_p (GeV): the lightest system recoiling against a K+ in p N -> K+ X (PDG masses
+#: via ``particle``).
+M_THRESHOLD_KPLUS = C._mass(3122) + C.M_P
+_M_P = C.M_P  # a global: a compile-time constant for numba
+
+
+@jit
+def _cm(p_beam, m, m_thr):  # type: ignore[no-untyped-def]
+    """(gamma, gamma beta, E*_max, p*_max) (GeV) of the proton-nucleon CM frame (nucleon at rest)
+    and of the hadron of mass m at the threshold of p N -> hadron + (mass m_thr); p*_max = -1
+    below threshold."""
+    e_beam = math.sqrt(p_beam * p_beam + _M_P * _M_P)
+    s = 2.0 * _M_P * (_M_P + e_beam)
+    rs = math.sqrt(s)
+    e_max = (s + m * m - m_thr * m_thr) / (2.0 * rs)
+    p_max = math.sqrt(e_max * e_max - m * m) if e_max > m else -1.0
+    return (e_beam + _M_P) / rs, p_beam / rs, e_max, p_max
 
 
 @jit
 def fs_single(p, theta, par):  # type: ignore[no-untyped-def]
     """d^2 sigma/(dp dOmega) (mb/(GeV/c sr)) at lab momentum p (GeV/c) and angle theta (rad)
-    (module docstring); ``par`` = [p_beam, m_hadron, m_threshold, c1..c8]."""
+    (module docstring); ``par`` = [p_beam, m_hadron, m_threshold, c1..c8] (GeV, GeV, GeV, ...)."""
     if p <= 0.0:
         return 0.0
-    p_beam = par[0]
     m = par[1]
-    m_thr = par[2]
-    mp = 0.93827209
-    e_beam = math.sqrt(p_beam * p_beam + mp * mp)
-    s = 2.0 * mp * (mp + e_beam)
-    rs = math.sqrt(s)
-    e_max = (s + m * m - m_thr * m_thr) / (2.0 * rs)
-    if e_max <= m:
+    gamma, gbeta, _e_max, p_max = _cm(par[0], m, par[2])
+    if p_max <= 0.0:
         return 0.0
-    p_max = math.sqrt(e_max * e_max - m * m)
-    gamma = (e_beam + mp) / rs
-    gbeta = p_beam / rs
     e = math.sqrt(p * p + m * m)
     pt = p * math.sin(theta)
     pl = p * math.cos(theta)
@@ -74,8 +80,8 @@ def fs_density(p, theta, par):  # type: ignore[no-untyped-def]
 
 
 def fs_params(p_beam: float, m_hadron: float, m_threshold: float, c: np.ndarray) -> np.ndarray:
-    """The parameter vector [p_beam, m_hadron, m_threshold, c1..c8] (c of length 7 or 8; c8 = 0
-    when absent)."""
+    """The parameter vector [p_beam (GeV/c), m_hadron (GeV), m_threshold (GeV), c1..c8], shape (11,)
+    (``c`` of length 7 or 8; c8 = 0 when absent)."""
     c = np.asarray(c, float)
     if c.size == 7:
         c = np.append(c, 0.0)
@@ -85,13 +91,7 @@ def fs_params(p_beam: float, m_hadron: float, m_threshold: float, c: np.ndarray)
 
 
 def fs_p_max(par: np.ndarray) -> float:
-    """Largest lab momentum (GeV/c) with |x_F| <= 1: the kaon at x_F = 1 along the beam."""
-    p_beam, m, m_thr = float(par[0]), float(par[1]), float(par[2])
-    mp = C.M_P
-    e_beam = math.hypot(p_beam, mp)
-    s = 2.0 * mp * (mp + e_beam)
-    rs = math.sqrt(s)
-    e_max = (s + m * m - m_thr * m_thr) / (2.0 * rs)
-    p_star = math.sqrt(max(e_max * e_max - m * m, 0.0))
-    gamma, gbeta = (e_beam + mp) / rs, p_beam / rs
-    return gamma * p_star + gbeta * e_max
+    """The kaon's lab momentum (GeV/c) at x_F = 1 along the beam: the sampling range in p (kaons
+    off the axis can reach slightly higher momenta at |x_F| <= 1; the weight lost is ~1e-4)."""
+    gamma, gbeta, e_max, p_max = _cm(float(par[0]), float(par[1]), float(par[2]))
+    return max(gamma * p_max + gbeta * e_max, 0.0)

@@ -52,6 +52,8 @@ def test_neutrino_histories():
         assert dof(T, "coupled") == dof(T, "decoupled")
     with pytest.raises(ValueError, match="neutrinos = 'hot'.*decoupled, coupled"):
         thermal_target(0.01, neutrinos="hot")
+    with pytest.raises(ValueError, match=r"ratio = 2.0005: m_V/m_chi must be > 2.001"):
+        thermal_target(0.01, ratio=2.0005, dm="pseudo_dirac")
 
 
 def test_wimp_sigma_v():
