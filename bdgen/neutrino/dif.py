@@ -17,6 +17,11 @@ Per simulated pion (one "history"):
    absorber it is absorbed (decay probability S Lambda/lambda_d).  One decay point is drawn per
    pion among the segments in proportion to these probabilities, with the weight carrying their
    sum (an unbiased estimator of the decay density).
+   2b. Ranging out: where the medium has stopping data (Z/A and I in the beam file), a charged
+   parent whose path in it exceeds its CSDA range (:mod:`bdgen.neutrino.stopping`, at its
+   production momentum: no energy loss is applied before) stops there, if it has neither decayed
+   nor been absorbed on the way (survival exp(-R/Lambda)); a pi+ or K+ then decays at rest (after
+   an exponential lifetime), a pi- is captured by a nucleus (no neutrino).
 3. pi -> mu nu (BR 0.999877) and pi -> e nu (1.23e-4): the neutrino is forced to a point of the
    detector (:func:`bdgen.neutrino.flux.emit_two_body`).
 4. The muon (helicity -1 for mu+, +1 for mu- in the pion rest frame; its spin four-vector is
@@ -31,15 +36,16 @@ Kaons (the beam file's ``[[neutrino.kaon]]``: K+ and K0_L) follow steps 1-2 with
 production model, mass and lifetime (and the pion absorption lengths), then decay
 (:mod:`bdgen.neutrino.spectra`): K+ -> mu+ nu_mu with its polarised muon (step 4), K+ -> pi0 e+
 nu_e and pi0 mu+ nu_mu, K0_L -> pi e nu and pi mu nu (half neutrinos, half antineutrinos), the
-K_l3 neutrinos with rest-frame energies from the Dalitz-plot density.  The muons of K_mu3 decays
-and the pions of K -> pi pi (pi) are not followed, and kaons that stop and decay at rest (K+ -> mu+
-nu_mu at rest: a 236 MeV line, mostly in the dump) are not included.
+K_l3 neutrinos with rest-frame energies from the Dalitz-plot density; a K+ that ranges out (step
+2b) decays at rest through the same channels (K+ -> mu+ nu_mu at rest: a 236 MeV line, mostly in
+the dump).  The muons of K_mu3 decays and the pions of K -> pi pi (pi) are not followed.
 
 Times count from the moment the beam proton crosses z = 0 (the beam-frame origin, as for the
 signal's ``t``); protons travel at c.
 
-Not included: K-, tertiary production, pions stopping and decaying at rest, the horn's
-material, and the muon polarisation of stopped muons.
+Not included: K-, tertiary production, energy loss before a parent stops (its decay in flight
+is computed at the production momentum), the horn's material, and the muon polarisation of
+stopped muons.
 """
 
 from __future__ import annotations
@@ -54,7 +60,9 @@ from ..detectors import Detector
 from ..production.spectra import Spectrum
 from . import spectra as S
 from .flux import (
+    K_DAR,
     K_DIF,
+    PI_DAR,
     MU_DAR,
     MU_DIF,
     PI_DIF,
@@ -178,11 +186,13 @@ def _muon_spin(pi_p4: np.ndarray, mu_rest_dir: np.ndarray, mu_p4: np.ndarray, ch
 
 @dataclass
 class PionDecays:
-    """One decay point per simulated pion (arrays of length n).
+    """One decay point per simulated pion or kaon (arrays of length n; p4 (n, 4) GeV at the decay,
+    position (n, 3) m, time ns).
 
-    ``weight``: decays per POT carried by the pion (production yield x decay probability);
-    ``region``: index of the region of the decay, or len(regions) for the wall/absorber;
-    ``end``: where the pion's path left the region system (WALL or ABSORBER)."""
+    ``weight``: decays per POT carried by the parent (production yield x decay probability);
+    ``region``: index of the region of a decay in flight, or len(regions) for the wall/absorber and
+    for every decay at rest; ``end``: where the parent's path left the region system (WALL or
+    ABSORBER); ``at_rest``: the parent ranged out and decayed at rest (p4 = (m, 0, 0, 0))."""
 
     charge: int
     p4: np.ndarray
@@ -191,6 +201,7 @@ class PionDecays:
     weight: np.ndarray
     region: np.ndarray
     end: np.ndarray
+    at_rest: np.ndarray
 
 
 @dataclass
@@ -232,26 +243,60 @@ def _parent_decays(source: NeutrinoSource, spectrum: Spectrum, multiplicity: flo
     p4 = np.concatenate([e_par[:, None], p[:, None] * u], axis=1)
     lam_d = S.decay_length(p, mass, ctau)
     s_in, s_out, s_end, end = walk(source, pos0, u, reg)
+    nreg = len(regions)
+    idx = np.arange(n)
     lam_a = np.array([r.medium.pion_lambda_m for r in regions])
     big_lam = 1.0 / (1.0 / lam_d[:, None] + 1.0 / lam_a[None, :])
     seg = s_out - s_in
+    # ranging out (step 2b): charged parents stop where their path in a medium with stopping data
+    # exceeds their range (the first such region, else the end medium), unless they decayed or were
+    # absorbed before; no energy loss is applied before that
+    rng_reg = np.full((n, nreg), np.inf)
+    if charge != 0:
+        for j, r in enumerate(regions):
+            rng_reg[:, j] = r.medium.range_m(p, mass)
+    stops = seg > rng_reg
+    stop_in_reg = stops.any(axis=1)
+    first = np.argmax(stops, axis=1)
+    col = np.arange(nreg)[None, :]
+    seg = np.where(stop_in_reg[:, None] & (col > first[:, None]), 0.0,
+                   np.where(stop_in_reg[:, None] & (col == first[:, None]), rng_reg, seg))
     surv_seg = np.exp(-seg / big_lam)
     before = np.cumprod(np.concatenate([np.ones((n, 1)), surv_seg], axis=1), axis=1)
     p_seg = before[:, :-1] * big_lam / lam_d[:, None] * (1.0 - surv_seg)
     lam_end, _frac = _end_medium(source, end)
     lam_e = 1.0 / (1.0 / lam_d + 1.0 / lam_end)
-    probs = np.concatenate([p_seg, (before[:, -1] * lam_e / lam_d)[:, None]], axis=1)
+    rng_end = np.full(n, np.inf)
+    if charge != 0:
+        for code, med in ((WALL, source.wall), (ABSORBER, source.absorber)):
+            sel = end == code
+            rng_end[sel] = med.range_m(p[sel], mass)  # type: ignore[union-attr]
+    reach_end = np.where(stop_in_reg, 0.0, before[:, -1])
+    p_end = reach_end * lam_e / lam_d * -np.expm1(-rng_end / lam_e)
+    # at rest: a positive parent decays, a negative one is captured by a nucleus (no neutrino)
+    p_rest = np.where(stop_in_reg, before[idx, np.minimum(first + 1, nreg)], reach_end * np.exp(-rng_end / lam_e))
+    if charge < 0:
+        p_rest = np.zeros(n)
+    probs = np.concatenate([p_seg, p_end[:, None], p_rest[:, None]], axis=1)
     p_tot = probs.sum(axis=1)
-    cdf = np.cumsum(probs, axis=1) / p_tot[:, None]
-    choice = np.minimum((rng.uniform(0, 1, n)[:, None] > cdf).sum(axis=1), len(regions))
-    in_end = choice == len(regions)
-    k = np.minimum(choice, len(regions) - 1)
-    idx = np.arange(n)
-    s_dec = np.where(in_end, s_end + rng.exponential(1.0, n) * lam_e,
-                     s_in[idx, k] + _truncated_exp(rng.uniform(0, 1, n), big_lam[idx, k], np.maximum(seg[idx, k], 1e-300)))
-    # t = 0 when the beam proton crosses z = 0 (the beam-frame origin, as for the signal's t)
+    cdf = np.cumsum(probs, axis=1) / np.where(p_tot > 0, p_tot, 1.0)[:, None]
+    choice = np.minimum((rng.uniform(0, 1, n)[:, None] > cdf).sum(axis=1), nreg + 1)
+    in_end = choice == nreg
+    at_rest = choice == nreg + 1
+    k = np.minimum(choice, nreg - 1)
+    s_flight = np.where(in_end, s_end + _truncated_exp(rng.uniform(0, 1, n), lam_e, rng_end),
+                        s_in[idx, k] + _truncated_exp(rng.uniform(0, 1, n), big_lam[idx, k],
+                                                      np.maximum(seg[idx, k], 1e-300)))
+    s_stop = np.where(stop_in_reg, s_in[idx, first] + np.where(np.isfinite(rng_reg[idx, first]), rng_reg[idx, first], 0.0),
+                      s_end + np.where(np.isfinite(rng_end), rng_end, 0.0))
+    s_dec = np.where(at_rest, s_stop, s_flight)
+    # t = 0 when the beam proton crosses z = 0 (the beam-frame origin, as for the signal's t); a
+    # stopped parent arrives at its initial speed (the slowing down takes ~1 ns) and lives tau
     t_dec = z0 / C.C_M_PER_NS + s_dec / (p / e_par * C.C_M_PER_NS)
-    return PionDecays(charge, p4, pos0 + s_dec[:, None] * u, t_dec, w0 * p_tot, choice, end)
+    t_dec = np.where(at_rest, t_dec + rng.exponential(1.0, n) * ctau / C.C_M_PER_NS, t_dec)
+    p4 = np.where(at_rest[:, None], np.array([mass, 0.0, 0.0, 0.0]), p4)
+    region = np.where(at_rest, nreg, np.minimum(choice, nreg))
+    return PionDecays(charge, p4, pos0 + s_dec[:, None] * u, t_dec, w0 * p_tot, region, end, at_rest)
 
 
 def pion_decays(source: NeutrinoSource, charge: int, n: int, rng: np.random.Generator) -> PionDecays:
@@ -326,14 +371,15 @@ def _emit_kaon(source: NeutrinoSource, kaon: KaonSpectrum, dec: PionDecays, hist
     muons; ``hist`` (n,) the history index of each kaon, ``n_hist`` the number of histories."""
     n = dec.weight.size
     parts = []
+    comp = np.where(dec.at_rest, K_DAR, K_DIF)
 
     def kl3(flavour: int, branching: float, m_k: float, m_pi: float, m_l: float, lam: float) -> None:
         e_star = S.kl3_neutrino_energies(n, m_k, m_pi, m_l, lam, rng)
-        parts.append(emit_two_body(dec.position, dec.p4, dec.weight * branching, flavour, e_star, dec.time, K_DIF,
+        parts.append(emit_two_body(dec.position, dec.p4, dec.weight * branching, flavour, e_star, dec.time, comp,
                                    hist, n_hist, detector, rng))
 
     if kaon.name == "K+":
-        parts.append(emit_two_body(dec.position, dec.p4, dec.weight * S.BR_K_MUNU, 14, S.E_K_MU, dec.time, K_DIF,
+        parts.append(emit_two_body(dec.position, dec.p4, dec.weight * S.BR_K_MUNU, 14, S.E_K_MU, dec.time, comp,
                                    hist, n_hist, detector, rng))
         kl3(12, S.BR_K_E3, S.M_KPM, C.M_PI0, C.M_E, S.LAMBDA_PLUS_KPM)
         kl3(14, S.BR_K_MU3, S.M_KPM, C.M_PI0, C.M_MU, S.LAMBDA_PLUS_KPM)
@@ -361,8 +407,9 @@ def decay_in_flight(source: NeutrinoSource, detector: Detector, n: int, rng: np.
         dec = pion_decays(source, charge, n, rng)
         # 3. the pion's own neutrino
         nu_mu, nu_e = (14, 12) if charge > 0 else (-14, -12)
+        comp = np.where(dec.at_rest, PI_DAR, PI_DIF)
         for fl, br, e_star in ((nu_mu, S.BR_PI_MUNU, S.E_PI_MU), (nu_e, S.BR_PI_ENU, S.E_PI_E)):
-            parts.append(emit_two_body(dec.position, dec.p4, dec.weight * br, fl, e_star, dec.time, PI_DIF, hist,
+            parts.append(emit_two_body(dec.position, dec.p4, dec.weight * br, fl, e_star, dec.time, comp, hist,
                                        n_hist, detector, rng))
         # 4. its muon: in flight, or at rest where it stops
         parts += _emit_muons(muons(source, dec, rng), hist, n_hist, detector, rng)

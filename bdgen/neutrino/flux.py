@@ -35,9 +35,9 @@ from . import spectra as S
 from .geometry import boost, norm, sample_points, total_volume
 
 #: Emission components (the ``component`` array).
-PI_DAR, MU_DAR, PI_DIF, MU_DIF, K_DIF = 0, 1, 2, 3, 4
+PI_DAR, MU_DAR, PI_DIF, MU_DIF, K_DIF, K_DAR = 0, 1, 2, 3, 4, 5
 COMPONENT_NAMES = {PI_DAR: "pi decay at rest", MU_DAR: "mu decay at rest", PI_DIF: "pi decay in flight",
-                   MU_DIF: "mu decay in flight", K_DIF: "K decay in flight"}
+                   MU_DIF: "mu decay in flight", K_DIF: "K decay in flight", K_DAR: "K decay at rest"}
 
 
 @dataclass
@@ -61,7 +61,7 @@ class NeutrinoSample:
     volume : int array
         Fiducial-volume index of the point.
     component : int array
-        Emission component (PI_DAR, MU_DAR, PI_DIF, MU_DIF, K_DIF).
+        Emission component (PI_DAR, MU_DAR, PI_DIF, MU_DIF, K_DIF, K_DAR).
     history : int array
         Index of the primary (stopped pion, or produced pion or kaon) the neutrino descends from; used
         for the Monte Carlo errors (neutrinos of one history are correlated).
@@ -135,7 +135,9 @@ def _aim(origin: np.ndarray, detector: Detector, rng: np.random.Generator) -> tu
 
 
 def _sample(flavour: int, energy: np.ndarray, weight: np.ndarray, time: np.ndarray, u: np.ndarray, y: np.ndarray,
-            vol: np.ndarray, component: int, history: np.ndarray, n_hist: int, v_m3: float) -> NeutrinoSample:
+            vol: np.ndarray, component: int | np.ndarray, history: np.ndarray, n_hist: int,
+            v_m3: float) -> NeutrinoSample:
+    """A NeutrinoSample of n neutrinos; ``component`` one code for all or an int array (n,)."""
     n = energy.size
     return NeutrinoSample(np.full(n, flavour, dtype=np.int64), energy, weight, time, u, y, vol,
                           np.full(n, component, dtype=np.int64), history.astype(np.int64), n_hist, v_m3)
@@ -152,11 +154,13 @@ def emit_isotropic(origin: np.ndarray, weight: np.ndarray, flavour: int, energy:
                    total_volume(detector))
 
 
-def emit_two_body(origin: np.ndarray, parent_p4: np.ndarray, weight: np.ndarray, flavour: int, e_star: float,
-                  t0: np.ndarray, component: int, history: np.ndarray, n_hist: int, detector: Detector,
-                  rng: np.random.Generator) -> NeutrinoSample:
-    """Massless neutrinos of an isotropic two-body decay (rest-frame energy ``e_star``) of parents
-    with lab four-momenta ``parent_p4`` (n, 4) at ``origin``, forced towards the detector."""
+def emit_two_body(origin: np.ndarray, parent_p4: np.ndarray, weight: np.ndarray, flavour: int,
+                  e_star: float | np.ndarray, t0: np.ndarray, component: int | np.ndarray, history: np.ndarray,
+                  n_hist: int, detector: Detector, rng: np.random.Generator) -> NeutrinoSample:
+    """Massless neutrinos emitted isotropically in the parent rest frame with energy ``e_star``
+    (GeV; one value, or one per parent for three-body decays) by parents with lab four-momenta
+    ``parent_p4`` (n, 4) at ``origin`` (n, 3), forced towards the detector; ``component`` one
+    code or one per parent (n,)."""
     y, vol, u, dist = _aim(origin, detector, rng)
     beta = parent_p4[:, 1:] / parent_p4[:, :1]
     gamma = parent_p4[:, 0] / np.sqrt(np.maximum(parent_p4[:, 0] ** 2 - np.einsum("ij,ij->i", parent_p4[:, 1:],

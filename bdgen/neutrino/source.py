@@ -63,12 +63,30 @@ DIF = "decay_in_flight"
 
 @dataclass(frozen=True)
 class Medium:
-    """A material for pion absorption and muon stopping (g/cm^3, g/cm^2)."""
+    """A material for pion absorption and muon stopping (g/cm^3, g/cm^2).  ``z_over_a`` and
+    ``mean_excitation_ev`` (I, eV), when given, let charged mesons range out and decay at rest in
+    it (:mod:`bdgen.neutrino.stopping`); without them they only decay in flight or are absorbed."""
 
     name: str
     density: float
     pion_interaction_length: float
     mu_minus_decay_fraction: float = 1.0
+    z_over_a: float | None = None
+    mean_excitation_ev: float | None = None
+
+    @property
+    def stops_mesons(self) -> bool:
+        """Whether ranges can be computed in this medium."""
+        return self.z_over_a is not None and self.mean_excitation_ev is not None
+
+    def range_m(self, p: np.ndarray, mass: float) -> np.ndarray:
+        """CSDA range (m) at momentum p (GeV/c, array) of a charged particle of mass ``mass``
+        (GeV); inf where the medium has no stopping data."""
+        if not self.stops_mesons:
+            return np.full(np.shape(p), np.inf)
+        from .stopping import csda_range
+
+        return csda_range(p, mass, self.z_over_a, self.mean_excitation_ev) / self.density / 100.0  # type: ignore[arg-type]
 
     @property
     def pion_lambda_m(self) -> float:
@@ -203,6 +221,20 @@ class NeutrinoSource:
         return float(self.kaon_multiplicity(name) * self.interaction_fractions().sum())
 
 
+def _stopping_data(d: dict[str, Any], where: str) -> tuple[float | None, float | None]:
+    """The optional (z_over_a, mean_excitation_ev) of a medium table: both or neither."""
+    has = [k in d for k in ("z_over_a", "mean_excitation_ev")]
+    if not any(has):
+        return None, None
+    if not all(has):
+        missing = "z_over_a" if not has[0] else "mean_excitation_ev"
+        raise CardError(f"{where}.{missing} is missing: give z_over_a and mean_excitation_ev together")
+    za = number_field(d, "z_over_a", where)
+    if za > 1:
+        raise CardError(f"{where}.z_over_a = {za}: must be in (0, 1]")
+    return za, number_field(d, "mean_excitation_ev", where)
+
+
 def _medium(d: Any, where: str, name: str = "") -> Medium:
     if not isinstance(d, dict):
         raise CardError(f"{where} = {fmt_value(d)}: must be a table")
@@ -210,7 +242,7 @@ def _medium(d: Any, where: str, name: str = "") -> Medium:
     if frac > 1:
         raise CardError(f"{where}.mu_minus_decay_fraction = {frac}: must be in (0, 1]")
     return Medium(str(d.get("name", name)), number_field(d, "density", where),
-                  number_field(d, "pion_interaction_length", where), frac)
+                  number_field(d, "pion_interaction_length", where), frac, *_stopping_data(d, where))
 
 
 _SPECTRA: dict[Any, Any] = {}
@@ -341,7 +373,8 @@ def load_source(beam_name: str) -> NeutrinoSource:
         rw = f"{where}.region[{i}]"
         if r.get("medium") == "target":
             t = beam.target
-            med = Medium(t.name, t.density, number_field(r, "pion_interaction_length", rw))
+            med = Medium(t.name, t.density, number_field(r, "pion_interaction_length", rw), 1.0,
+                         *_stopping_data(r, rw))
             regions.append(Region(str(r.get("name", t.name)), t.z_start, t.z_start + t.length,
                                   number_field(r, "radius", rw), med, t.interaction_length))
             continue
