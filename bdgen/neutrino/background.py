@@ -206,7 +206,7 @@ EVENT_COLUMNS = {
     "x": "interaction vertex x, m", "y": "interaction vertex y, m", "z": "interaction vertex z, m",
     "volume": "fiducial volume index of the vertex",
     "component": "neutrino origin: 0 pi decay at rest, 1 mu decay at rest, 2 pi decay in flight, 3 mu decay in flight, "
-                 "4 K decay in flight",
+                 "4 K decay in flight, 5 K decay at rest",
     "t": "time from the proton interaction to the vertex (parent lifetimes and flight), ns",
     "t_arrival": "t plus the production time within the spill (beam file [timing]), ns",
     "weight": "expected events for the card's POT (equal weights)",
@@ -369,7 +369,7 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
     else:
         kaons = f"kaons {', '.join(k.name for k in source.kaons)} (no K-)" if source.kaons else "no kaons"
         notes.append("decay in flight without horn focusing; pi+/pi- from Sanford-Wang, primary production only; "
-                     f"{kaons}; mesons stopping at rest and tertiary production not included")
+                     f"{kaons}; pi+ and K+ that range out decay at rest; tertiary production not included")
     notes.append("nucleons treated as free (no Pauli blocking, binding or final-state interactions)")
     result.summary = {
         "version": __version__,

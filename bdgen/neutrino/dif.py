@@ -17,11 +17,12 @@ Per simulated pion (one "history"):
    absorber it is absorbed (decay probability S Lambda/lambda_d).  One decay point is drawn per
    pion among the segments in proportion to these probabilities, with the weight carrying their
    sum (an unbiased estimator of the decay density).
-   2b. Ranging out: where the medium has stopping data (Z/A and I in the beam file), a charged
-   parent whose path in it exceeds its CSDA range (:mod:`bdgen.neutrino.stopping`, at its
-   production momentum: no energy loss is applied before) stops there, if it has neither decayed
-   nor been absorbed on the way (survival exp(-R/Lambda)); a pi+ or K+ then decays at rest (after
-   an exponential lifetime), a pi- is captured by a nucleus (no neutrino).
+   2b. Ranging out: in media with stopping data (Z/A and I in the beam file) a charged parent
+   uses up the fraction path/R of its CSDA range R (:mod:`bdgen.neutrino.stopping`, at its
+   production momentum); where the fractions reach 1 it stops, if it has neither decayed nor
+   been absorbed on the way (survival exp(-path/Lambda)); a pi+ or K+ then decays at rest (after
+   an exponential lifetime), a pi- is captured by a nucleus (no neutrino).  The decay in flight
+   before that is computed at the production momentum (no slowing down).
 3. pi -> mu nu (BR 0.999877) and pi -> e nu (1.23e-4): the neutrino is forced to a point of the
    detector (:func:`bdgen.neutrino.flux.emit_two_body`).
 4. The muon (helicity -1 for mu+, +1 for mu- in the pion rest frame; its spin four-vector is
@@ -248,16 +249,24 @@ def _parent_decays(source: NeutrinoSource, spectrum: Spectrum, multiplicity: flo
     lam_a = np.array([r.medium.pion_lambda_m for r in regions])
     big_lam = 1.0 / (1.0 / lam_d[:, None] + 1.0 / lam_a[None, :])
     seg = s_out - s_in
-    # ranging out (step 2b): charged parents stop where their path in a medium with stopping data
-    # exceeds their range (the first such region, else the end medium), unless they decayed or were
-    # absorbed before; no energy loss is applied before that
-    rng_reg = np.full((n, nreg), np.inf)
+    # ranging out (step 2b): charged parents stop where the fractions of their range used up in the
+    # media crossed (path / range at the production momentum, media with stopping data) reach 1,
+    # unless they decayed or were absorbed before; no energy loss is applied to the decay in flight
+    rng_reg = np.full((n, nreg), np.inf)  # the path to the stopping point in each region (inf: none)
+    used = np.zeros(n)
+    stop_in_reg = np.zeros(n, bool)
+    first = np.zeros(n, np.int64)
     if charge != 0:
         for j, r in enumerate(regions):
-            rng_reg[:, j] = r.medium.range_m(p, mass)
-    stops = seg > rng_reg
-    stop_in_reg = stops.any(axis=1)
-    first = np.argmax(stops, axis=1)
+            if not r.medium.stops_mesons:
+                continue
+            full = r.medium.range_m(p, mass)
+            left = (1.0 - used) * full
+            here = ~stop_in_reg & (seg[:, j] > left)
+            rng_reg[here, j] = left[here]
+            first[here] = j
+            stop_in_reg |= here
+            used = np.where(stop_in_reg, used, used + seg[:, j] / full)
     col = np.arange(nreg)[None, :]
     seg = np.where(stop_in_reg[:, None] & (col > first[:, None]), 0.0,
                    np.where(stop_in_reg[:, None] & (col == first[:, None]), rng_reg, seg))
@@ -266,11 +275,11 @@ def _parent_decays(source: NeutrinoSource, spectrum: Spectrum, multiplicity: flo
     p_seg = before[:, :-1] * big_lam / lam_d[:, None] * (1.0 - surv_seg)
     lam_end, _frac = _end_medium(source, end)
     lam_e = 1.0 / (1.0 / lam_d + 1.0 / lam_end)
-    rng_end = np.full(n, np.inf)
+    rng_end = np.full(n, np.inf)  # the path left to the stopping point in the end medium
     if charge != 0:
         for code, med in ((WALL, source.wall), (ABSORBER, source.absorber)):
             sel = end == code
-            rng_end[sel] = med.range_m(p[sel], mass)  # type: ignore[union-attr]
+            rng_end[sel] = np.maximum(1.0 - used[sel], 0.0) * med.range_m(p[sel], mass)  # type: ignore[union-attr]
     reach_end = np.where(stop_in_reg, 0.0, before[:, -1])
     p_end = reach_end * lam_e / lam_d * -np.expm1(-rng_end / lam_e)
     # at rest: a positive parent decays, a negative one is captured by a nucleus (no neutrino)

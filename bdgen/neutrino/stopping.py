@@ -42,7 +42,8 @@ def dedx(beta_gamma: np.ndarray | float, mass_gev: float, z_over_a: float, i_ev:
 
 @lru_cache(maxsize=32)
 def _range_table(mass_gev: float, z_over_a: float, i_ev: float) -> tuple[np.ndarray, np.ndarray]:
-    """(ln p [GeV/c], R [g/cm^2]) on 400 points from T = 1 MeV to p = 20 GeV/c."""
+    """(ln p [GeV/c], R [g/cm^2]) on 400 points from T = 1 MeV to p = 20 GeV/c (above, the range is
+    that at 20 GeV/c: kilometres of steel, irrelevant for stopping)."""
     m = mass_gev * 1e3
     t = np.geomspace(T_MIN_MEV, math.hypot(20e3, m) - m, 4000)
     bg = np.sqrt((t + m) ** 2 - m * m) / m
