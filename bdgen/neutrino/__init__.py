@@ -2,11 +2,14 @@
 
 Modules:
 
-- :mod:`~bdgen.neutrino.spectra`: pi -> mu nu lines and (polarised) Michel spectra.
+- :mod:`~bdgen.neutrino.spectra`: pi -> mu nu and K -> mu nu lines, (polarised) Michel spectra,
+  K_l3 neutrino spectra.
 - :mod:`~bdgen.neutrino.source`: the ``[neutrino]`` table of a beam file (stopped-pion yield, or
   the decay-in-flight geometry and pion yields).
 - :mod:`~bdgen.neutrino.flux`: weighted neutrino samples at a detector; decay at rest.
-- :mod:`~bdgen.neutrino.dif`: pions and muons decaying in flight (BNB target and dump modes).
+- :mod:`~bdgen.neutrino.dif`: pions, kaons and muons decaying in flight, and pi+/K+ that range
+  out decaying at rest (BNB target and dump modes).
+- :mod:`~bdgen.neutrino.stopping`: Bethe energy loss and CSDA ranges of the mesons.
 - :mod:`~bdgen.neutrino.xsec`: nu-e, nu-N neutral-current elastic and coherent nu-A cross-sections.
 - :mod:`~bdgen.neutrino.background`: background rates in the card's recoil window, histograms,
   event samples (:func:`run_background`).
