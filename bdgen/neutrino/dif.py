@@ -10,11 +10,12 @@ Per simulated pion (one "history"):
    regions, interaction lengths of the beam file); the vertex is on the axis, exponential in
    the region's proton interaction length.  pi+ and pi- are drawn from their Sanford-Wang sets
    (p, theta; uniform azimuth) with yield multiplicity x f_r per POT (primary production only).
-2. The pion flies straight through the regions (no horn: no focusing, no multiple scattering or
-   energy loss).  In a segment of length l of a medium with pion interaction length lambda_a it
+2. The pion flies straight through the regions (no horn: no focusing, no multiple scattering;
+   energy loss only through ranging out, 2b).  In a segment of length l of a medium with pion interaction length lambda_a it
    decays with probability S (Lambda/lambda_d)(1 - exp(-l/Lambda)), 1/Lambda = 1/lambda_d +
    1/lambda_a, lambda_d = beta gamma c tau, S the survival up to the segment; in the wall or
-   absorber it is absorbed (decay probability S Lambda/lambda_d).  One decay point is drawn per
+   absorber it is absorbed (decay probability S Lambda/lambda_d, or S (Lambda/lambda_d)(1 -
+   exp(-R/Lambda)) where it can range out, 2b).  One decay point (or the stop, 2b) is drawn per
    pion among the segments in proportion to these probabilities, with the weight carrying their
    sum (an unbiased estimator of the decay density).
    2b. Ranging out: in media with stopping data (Z/A and I in the beam file) a charged parent
@@ -53,12 +54,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import constants as C
 from ..detectors import Detector
-from ..production.spectra import Spectrum
 from . import spectra as S
 from .flux import (
     K_DAR,
@@ -76,6 +77,9 @@ from .flux import (
 )
 from .geometry import boost, from_angles, isotropic, norm, total_volume
 from .source import DIF, KaonSpectrum, NeutrinoSource, kaon_spectrum, pion_spectrum
+
+if TYPE_CHECKING:
+    from ..production.spectra import Spectrum
 
 WALL = -1
 ABSORBER = -2

@@ -27,6 +27,8 @@ Read here with tomllib (not by :mod:`bdgen.beams`, whose beam files it extends).
     [neutrino.absorber]                        # everything downstream of the last region
     density = 7.874
     pion_interaction_length = 160.8
+    z_over_a = 0.46557                         # optional, with mean_excitation_ev: pi+/K+ range
+    mean_excitation_ev = 286.0                 # out here and decay at rest (any medium)
     mu_minus_decay_fraction = 0.094            # stopped mu- decaying rather than captured
     [neutrino.wall]                            # everything outside a region's radius
     density = 2.3

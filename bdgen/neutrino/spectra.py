@@ -44,6 +44,8 @@ energy drawn from the marginal of rho (:func:`kl3_neutrino_energies`).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .. import constants as C
@@ -174,14 +176,21 @@ def kl3_ranges(m_k: float, m_pi: float, m_l: float) -> tuple[tuple[float, float]
             (m_l, (m_k * m_k + m_l * m_l - m_pi * m_pi) / (2.0 * m_k)))
 
 
+@lru_cache(maxsize=16)
+def _kl3_bound(m_k: float, m_pi: float, m_l: float, lambda_plus: float) -> float:
+    """1.2 x the largest K_l3 density on a 201 x 201 grid of the Dalitz box (the rejection bound)."""
+    (a0, a1), (b0, b1) = kl3_ranges(m_k, m_pi, m_l)
+    g_pi, g_l = np.meshgrid(np.linspace(a0, a1, 201), np.linspace(b0, b1, 201), indexing="ij")
+    return 1.2 * float(kl3_density(g_pi, g_l, m_k, m_pi, m_l, lambda_plus).max())
+
+
 def kl3_neutrino_energies(n: int, m_k: float, m_pi: float, m_l: float, lambda_plus: float,
                           rng: np.random.Generator) -> np.ndarray:
     """n neutrino energies (GeV, kaon rest frame) of K_l3 decays: (E_pi, E_l) drawn from
     :func:`kl3_density` by rejection from the uniform distribution on its bounding box (the
     phase space is flat in (E_pi, E_l)), E_nu = m_K - E_pi - E_l.  Returns shape (n,)."""
     (a0, a1), (b0, b1) = kl3_ranges(m_k, m_pi, m_l)
-    g_pi, g_l = np.meshgrid(np.linspace(a0, a1, 201), np.linspace(b0, b1, 201), indexing="ij")
-    bound = 1.2 * float(kl3_density(g_pi, g_l, m_k, m_pi, m_l, lambda_plus).max())
+    bound = _kl3_bound(m_k, m_pi, m_l, lambda_plus)
     out = np.empty(0)
     while out.size < n:
         k = max(2 * (n - out.size), 1024)
