@@ -8,12 +8,17 @@ References
   Dirac fermion as in deNiverville, Pospelov, Ritz, PRD 84 (2011) 075020, arXiv:1107.4580,
   and PHYSICS.md section 3.3.
 - Hadrons: Gamma(V -> mu mu)|_(m_mu -> 0) x R(m_V) (Buschmann, Kopp, Liu, Machado, JHEP 07 (2015) 045,
-  arXiv:1505.07459, eq. (2.3)).  R is approximated by :func:`r_ratio` (see there).
+  arXiv:1505.07459, eq. (2.3)).  R is the measured one at 0.3-3 GeV (PDG compilation), a model
+  outside (:func:`r_ratio`, see there).
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
 
 from .. import constants as C
 from .._jit import jit
@@ -93,7 +98,7 @@ def r_pipi(sqrt_s: float) -> float:
 
     The P-wave two-pion cross-section (e.g. Jegerlehner and Nyffeler, Phys. Rept. 477 (2009) 1,
     eq. (4.10)) with :func:`pion_form_factor_sq`; zero at and below 2 m_pi+ and above 1.1 GeV
-    (where :func:`r_ratio` is the parton model).
+    (where :func:`r_ratio_model` is the parton model).
     """
     if sqrt_s <= 2.0 * C.M_PIPM or sqrt_s >= 1.1:
         return 0.0
@@ -109,28 +114,93 @@ def _r_narrow(sqrt_s: float, m: float, g: float, b_ee: float, b_f: float) -> flo
     return 9.0 * s * b_ee * b_f * g * g / (C.ALPHA**2 * ((s - m * m) ** 2 + m * m * g * g))
 
 
-def r_ratio(sqrt_s: float) -> float:
-    """R = sigma(e+e- -> hadrons)/sigma(e+e- -> mu+mu-) at sqrt(s) (GeV).
+def r_ratio_model(sqrt_s: float) -> float:
+    """The model R = sigma(e+e- -> hadrons)/sigma(e+e- -> mu+mu-) at sqrt(s) (GeV), without data.
 
     Below 1.1 GeV: pi+ pi- through the rho and rho' (:func:`r_pipi`), plus the omega(782)
     and phi(1020) in all their other hadronic modes (omega -> 3 pi, pi0 gamma: B_f = 1 - B_pipi;
     phi -> K Kbar, 3 pi, eta gamma: B_f = 1 - B_ee - B_mumu) as Breit-Wigners of their PDG masses,
     widths and B_ee (:func:`_r_narrow`), above the 3-pion threshold (the omega peak gives
     sigma(e+e- -> 3 pi) = 1.58 mu b, the phi peak R = 50).  Not included: the pi0 gamma tail below
-    2 m_pi+, omega-rho interference in pi pi, 4 pi and K Kbar pi (R of a few 0.1 at 1-1.1 GeV).
-    Above 1.1 GeV: the parton model with three light quarks, R = 3 sum_q e_q^2 (1 + alpha_s/pi)
-    = 2 x 1.1.  R enters the V width (hadrons are suppressed there by eps^2 alpha/alpha_D
-    relative to V -> chi chi), the thermal targets (docs/thermal.md) and V -> hadrons decays.
+    2 m_pi+, omega-rho interference in pi pi, 4 pi and K Kbar pi.  Above 1.1 GeV: the parton
+    model, :func:`r_parton`.  Against the measured R (:func:`r_measured`) it is 2-6% low at
+    0.3-1 GeV, but 0.5-0.7 times the data at 1.03-1.1 GeV and 2-2.5 times at 1.1-1.3 GeV, where
+    the data (R ~ 0.9-1) lie far below the parton model (tests/physics/test_widths.py); hence
+    :func:`r_ratio` uses the data there.
     """
     if sqrt_s <= 2.0 * C.M_PIPM:
         return 0.0
     if sqrt_s >= 1.1:
-        return 2.0 * 1.1
+        return r_parton(sqrt_s)
     r = r_pipi(sqrt_s)
     if sqrt_s > 2.0 * C.M_PIPM + C.M_PI0:
         r += _r_narrow(sqrt_s, _M_OMEGA, _G_OMEGA, _BEE_OMEGA, 1.0 - _BPIPI_OMEGA - _BEE_OMEGA)
         r += _r_narrow(sqrt_s, _M_PHI, _G_PHI, _BEE_PHI, 1.0 - _BEE_PHI - _BMUMU_PHI)
     return r
+
+
+# open-charm and open-bottom thresholds 2 m_D0, 2 m_B+ (GeV, PDG RPP 2024)
+_CHARM_THRESHOLD, _BOTTOM_THRESHOLD = 2 * 1.86484, 2 * 5.27934
+
+
+def r_parton(sqrt_s: float) -> float:
+    """The parton-model R = 3 sum_q e_q^2 (1 + alpha_s/pi) with alpha_s/pi = 0.1: the quarks u, d, s
+    (R = 2.2), plus c above the open-charm threshold 2 m_D (R = 3.67) and b above 2 m_B (4.03)
+    (PDG RPP 2024, "Cross-section formulae for specific processes", eq. (51.13); no narrow
+    charmonium or bottomonium peaks).  The measured R is 2.2 +- 0.1 at 2-3.7 GeV and 3.4-3.6 at
+    5-6 GeV."""
+    charges2 = 2.0 / 3.0
+    if sqrt_s >= _CHARM_THRESHOLD:
+        charges2 += 4.0 / 9.0
+    if sqrt_s >= _BOTTOM_THRESHOLD:
+        charges2 += 1.0 / 9.0
+    return 3.0 * charges2 * 1.1
+
+
+#: sqrt(s) range (GeV) of the measured R table used by :func:`r_ratio`
+R_MEASURED_RANGE = (0.3, 3.0)
+
+
+@lru_cache(maxsize=1)
+def _r_table() -> tuple[np.ndarray, np.ndarray]:
+    """The measured R (bdgen/physics/r_ratio_pdg2020.txt): sqrt(s) (GeV) and R, shape (n,), sorted,
+    measurements at the same sqrt(s) averaged."""
+    path = resources.files("bdgen.physics").joinpath("r_ratio_pdg2020.txt")
+    with resources.as_file(path) as f:
+        data = np.loadtxt(f, usecols=(0, 1))
+    data = data[np.argsort(data[:, 0], kind="stable")]
+    x, inverse, counts = np.unique(data[:, 0], return_inverse=True, return_counts=True)
+    r = np.bincount(inverse, weights=data[:, 1]) / counts
+    return x, r
+
+
+def r_measured(sqrt_s: float) -> float:
+    """The measured R at R_MEASURED_RANGE[0] <= sqrt(s) <= R_MEASURED_RANGE[1] (GeV), interpolated
+    linearly between the measurements of the PDG compilation (PTEP 2020 083C01, "Plots of cross
+    sections and related quantities", R in e+e-; 898 measurements, tabulated in
+    bdgen/physics/r_ratio_pdg2020.txt with its source); ValueError outside that range."""
+    lo, hi = R_MEASURED_RANGE
+    if not lo <= sqrt_s <= hi:
+        raise ValueError(f"sqrt_s = {sqrt_s} GeV: the measured R covers {lo}-{hi} GeV")
+    x, r = _r_table()
+    return float(np.interp(sqrt_s, x, r))
+
+
+def r_ratio(sqrt_s: float) -> float:
+    """R = sigma(e+e- -> hadrons)/sigma(e+e- -> mu+mu-) at sqrt(s) (GeV).
+
+    At 0.3-3 GeV the measured R (:func:`r_measured`, the PDG compilation): it includes the rho-omega
+    interference, the omega and phi peaks, 4 pi, K Kbar pi and every other channel between the phi and
+    2 GeV, which no simple model covers; below 0.3 GeV the model (:func:`r_ratio_model`: pi+ pi-
+    only, R < 0.02, zero below 2 m_pi+; it meets the data at 0.3 GeV within 0.003), above 3 GeV the
+    parton model (:func:`r_parton`, 2.2 against the measured 2.21 at 3 GeV).  R enters the V width
+    (hadrons are suppressed there by eps^2 alpha/alpha_D relative to V -> chi chi), the thermal
+    targets (docs/thermal.md) and V -> hadrons decays.
+    """
+    lo, hi = R_MEASURED_RANGE
+    if lo <= sqrt_s <= hi:
+        return r_measured(sqrt_s)
+    return r_ratio_model(sqrt_s)
 
 
 def total_width(
