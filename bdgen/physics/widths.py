@@ -123,10 +123,10 @@ def r_ratio_model(sqrt_s: float) -> float:
     widths and B_ee (:func:`_r_narrow`), above the 3-pion threshold (the omega peak gives
     sigma(e+e- -> 3 pi) = 1.58 mu b, the phi peak R = 50).  Not included: the pi0 gamma tail below
     2 m_pi+, omega-rho interference in pi pi, 4 pi and K Kbar pi.  Above 1.1 GeV: the parton
-    model, :func:`r_parton`.  Against the measured R (:func:`r_measured`) it is 2-6% low at
-    0.3-1 GeV, but 0.5-0.7 times the data at 1.03-1.1 GeV and 2-2.5 times at 1.1-1.3 GeV, where
-    the data (R ~ 0.9-1) lie far below the parton model (tests/physics/test_widths.py); hence
-    :func:`r_ratio` uses the data there.
+    model, :func:`r_parton`.  Against the measured R (:func:`r_measured`) it is 0-6% low at
+    0.3-1 GeV (0.1-0.2 GeV windows), but 0.5-0.7 times the data at 1.03-1.1 GeV and 2-2.5 times
+    at 1.1-1.3 GeV, where the data (R ~ 0.9-1) lie far below the parton model
+    (tests/physics/test_widths.py); hence :func:`r_ratio` uses the data there.
     """
     if sqrt_s <= 2.0 * C.M_PIPM:
         return 0.0
@@ -144,7 +144,8 @@ _CHARM_THRESHOLD, _BOTTOM_THRESHOLD = 2 * 1.86484, 2 * 5.27934
 
 
 def r_parton(sqrt_s: float) -> float:
-    """The parton-model R = 3 sum_q e_q^2 (1 + alpha_s/pi) with alpha_s/pi = 0.1: the quarks u, d, s
+    """The parton-model R = 3 sum_q e_q^2 (1 + alpha_s/pi) with a fixed alpha_s/pi = 0.1 (alpha_s = 0.31,
+    its value at 2-3 GeV; at 10 GeV, alpha_s = 0.18, this is 4% high): the quarks u, d, s
     (R = 2.2), plus c above the open-charm threshold 2 m_D (R = 3.67) and b above 2 m_B (4.03)
     (PDG RPP 2024, "Cross-section formulae for specific processes", eq. (51.13); no narrow
     charmonium or bottomonium peaks).  The measured R is 2.2 +- 0.1 at 2-3.7 GeV and 3.4-3.6 at
@@ -164,7 +165,7 @@ R_MEASURED_RANGE = (0.3, 3.0)
 @lru_cache(maxsize=1)
 def _r_table() -> tuple[np.ndarray, np.ndarray]:
     """The measured R (bdgen/physics/r_ratio_pdg2020.txt): sqrt(s) (GeV) and R, shape (n,), sorted,
-    measurements at the same sqrt(s) averaged."""
+    measurements at the same sqrt(s) averaged (unweighted: at 2.6 GeV 2.51 against 2.53 weighted)."""
     path = resources.files("bdgen.physics").joinpath("r_ratio_pdg2020.txt")
     with resources.as_file(path) as f:
         data = np.loadtxt(f, usecols=(0, 1))

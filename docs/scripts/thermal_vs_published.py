@@ -6,22 +6,24 @@ m_V = 3 m_chi), copied unchanged from github.com/ESPP2026-PPG/Quasi-elastic-DM a
 25d2883c0f223accd7156e19fa7650d4bfa7db67.  The published value at a mass is the log-log
 interpolation between the two digitised points around it.
 
-Usage (from the repository root; about 2 s per mass and species)::
+Usage (from the repository root; 2-7 s per mass and species, about 10 minutes with the defaults)::
 
-    python docs/scripts/thermal_vs_published.py [--dm scalar pseudo_dirac] [--points 40]
-        [--m-min 0.001] [--m-max 1.0] [--neutrinos decoupled] [--csv table.csv] [--plot docs/thermal_vs_published.png]
-        [--r-kinetic-scale 2.0] [--r-data tests/data/r_ratio_pdg2020.txt]
+    python docs/scripts/thermal_vs_published.py [--dm scalar pseudo_dirac] [--points 46]
+        [--m-min 0.001] [--m-max 1.0] [--dense 0.2 0.6 25] [--neutrinos decoupled] [--csv table.csv]
+        [--plot docs/thermal_vs_published.png] [--r-kinetic-scale 2.0] [--r-model]
 
-Prints one line per mass: m_chi (GeV), then bdgen Y, published Y and their ratio per species.
+Prints one line per mass: m_chi (GeV), then bdgen Y, published Y and their ratio per species.  The
+grid is --points masses spaced logarithmically from --m-min to --m-max plus --dense LO HI N masses
+in the rho-omega-phi region (0 to switch it off), where the targets change within 10 MeV.
 
 ``--r-kinetic-scale K`` is a *diagnostic*, not bdgen physics: the hadronic R(sqrt s) of the
 annihilation cross-section is evaluated at s' = M^2 + K (s - M^2) (M = m_chi1 + m_chi2, the
 threshold), i.e. with K times the kinetic energy of the annihilating pair.  K = 1 is bdgen.
 docs/thermal.md section 7 uses K = 2 to show where the published lines' rho features sit.
 
-``--r-data FILE`` is a second diagnostic: R(sqrt s) is interpolated linearly in the measured values
-of FILE (columns sqrt(s)/GeV and R, e.g. the PDG compilation in tests/data) wherever sqrt(s) lies
-inside the table, instead of bdgen's model R (bdgen.physics.widths.r_ratio).
+``--r-model`` is a second diagnostic: it replaces bdgen's R (measured at 0.3-3 GeV,
+bdgen.physics.widths.r_ratio) by the model R without data (r_ratio_model: pi pi form factor, omega
+and phi Breit-Wigners, parton model from 1.1 GeV), the R bdgen used before commit d340df6.
 """
 
 from __future__ import annotations
@@ -75,38 +77,28 @@ def with_r_kinetic_scale(k: float):
     return set_threshold
 
 
-def with_r_data(path: Path) -> None:
-    """Diagnostic: make bdgen.thermal use R interpolated in the measured table ``path`` (columns
-    sqrt(s) GeV, R; '#' comments) inside its range, bdgen's model R outside."""
-    data = np.loadtxt(path, usecols=(0, 1))
-    data = data[np.argsort(data[:, 0], kind="stable")]
-    orig = th.r_ratio
-
-    def r_measured(rs: float) -> float:
-        if data[0, 0] <= rs <= data[-1, 0]:
-            return float(np.interp(rs, data[:, 0], data[:, 1]))
-        return orig(rs)
-
-    th.r_ratio = r_measured
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dm", nargs="+", default=["scalar", "majorana", "pseudo_dirac"], choices=list(FILES))
-    ap.add_argument("--points", type=int, default=40)
+    ap.add_argument("--points", type=int, default=46)
     ap.add_argument("--m-min", type=float, default=0.001)
     ap.add_argument("--m-max", type=float, default=1.0)
+    ap.add_argument("--dense", nargs=3, type=float, default=[0.2, 0.6, 25.0], metavar=("LO", "HI", "N"))
     ap.add_argument("--neutrinos", default="decoupled", choices=th.NEUTRINO_HISTORIES)
     ap.add_argument("--r-kinetic-scale", type=float, default=1.0)
-    ap.add_argument("--r-data", type=Path)
+    ap.add_argument("--r-model", action="store_true")
     ap.add_argument("--csv", type=Path)
     ap.add_argument("--plot", type=Path)
     a = ap.parse_args()
-    if a.r_data is not None:
-        with_r_data(a.r_data)
+    if a.r_model:
+        from bdgen.physics.widths import r_ratio_model
+
+        th.r_ratio = r_ratio_model
     set_threshold = with_r_kinetic_scale(a.r_kinetic_scale) if a.r_kinetic_scale != 1.0 else None
 
     masses = np.geomspace(a.m_min, a.m_max, a.points)
+    if int(a.dense[2]) > 0:
+        masses = np.unique(np.concatenate([masses, np.geomspace(a.dense[0], a.dense[1], int(a.dense[2]))]))
     table: dict[str, list[tuple[float, float, float]]] = {dm: [] for dm in a.dm}
     print("# m_chi/GeV " + " ".join(f"{dm}:bdgen {dm}:published {dm}:ratio" for dm in a.dm))
     for m in masses:
@@ -144,7 +136,7 @@ def main() -> None:
         ax.set(xscale="log", yscale="log", ylabel=r"$Y=\epsilon^2\alpha_D(m_\chi/m_V)^4$",
                title=rf"thermal targets, $\alpha_D=0.5$, $m_V=3m_\chi$, neutrinos {a.neutrinos}"
                + (f", R at {a.r_kinetic_scale:g}x kinetic energy" if set_threshold else "")
-               + (", measured R" if a.r_data is not None else ""))
+               + (", model R" if a.r_model else ""))
         ax.legend(fontsize=7)
         rx.axhspan(0.8, 1.2, color="0.9")
         rx.axhline(1.0, color="k", lw=0.8)

@@ -314,7 +314,7 @@ def test_measured_r_table() -> None:
 @pytest.mark.parametrize(("lo", "hi"), [(0.3, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.0)])
 def test_model_r_against_measured_below_1_gev(lo: float, hi: float) -> None:
     # The model R (pi pi with the Kuehn-Santamaria form factor, omega and phi Breit-Wigners) averaged
-    # over 0.1-0.2 GeV windows against the measured R: 8 % (observed 2-6 % low: no rho-omega
+    # over 0.1-0.2 GeV windows against the measured R: 8 % (observed 0.4-6 % low: no rho-omega
     # interference, no 4 pi).
     assert _mean(W.r_ratio_model, lo, hi) == approx(_mean(W.r_measured, lo, hi), rel=0.08)
 
