@@ -413,7 +413,8 @@ def _thermal(args: argparse.Namespace) -> int:
     with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
         np.savetxt(tmp, np.array(rows), delimiter=",", fmt="%.8g", comments="",
                    header=f"# bdgen thermal target: {what}, m_V = {args.ratio} m_chi, alpha_D = {args.alpha_d}, "
-                          f"Omega h^2 = 0.120, neutrinos {args.neutrinos}\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
+                          f"Omega h^2 = 0.120, neutrinos {args.neutrinos}, hadrons via the measured R at 0.3-3 GeV "
+                          f"(PDG 2020), bdgen {__version__}\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
     print(f"table written to {args.output}")
     return 0
 

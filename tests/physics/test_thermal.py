@@ -101,6 +101,7 @@ def test_cli_thermal(tmp_path, monkeypatch):
     assert cli.main(["thermal", "--grid", "m_chi=0.01:0.02:2:log", "-o", "t.csv"]) == 0
     lines = (tmp_path / "t.csv").read_text().splitlines()
     assert lines[1] == "m_chi,m_v,epsilon,y,sigma_v_cm3_s" and len(lines) == 4
+    assert "neutrinos decoupled, hadrons via the measured R at 0.3-3 GeV (PDG 2020), bdgen " in lines[0]
     assert cli.main(["thermal", "--ratio", "1.5", "-o", "u.csv"]) == 2
 
 
