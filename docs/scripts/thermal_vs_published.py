@@ -10,7 +10,7 @@ Usage (from the repository root; 2-7 s per mass and species, about 10 minutes wi
 
     python docs/scripts/thermal_vs_published.py [--dm scalar pseudo_dirac] [--points 46]
         [--m-min 0.001] [--m-max 1.0] [--dense 0.2 0.6 25] [--neutrinos decoupled] [--csv table.csv]
-        [--plot docs/thermal_vs_published.png] [--r-kinetic-scale 2.0] [--r-model]
+        [--plot docs/thermal_vs_published.png] [--r-kinetic-scale 2.0] [--r-model] [--replot table.csv]
 
 Prints one line per mass: m_chi (GeV), then bdgen Y, published Y and their ratio per species.  The
 grid is --points masses spaced logarithmically from --m-min to --m-max plus --dense LO HI N masses
@@ -89,6 +89,7 @@ def main() -> None:
     ap.add_argument("--r-model", action="store_true")
     ap.add_argument("--csv", type=Path)
     ap.add_argument("--plot", type=Path)
+    ap.add_argument("--replot", type=Path, help="draw --plot from a --csv table written earlier, computing nothing")
     a = ap.parse_args()
     if a.r_model:
         from bdgen.physics.widths import r_ratio_model
@@ -100,6 +101,12 @@ def main() -> None:
     if int(a.dense[2]) > 0:
         masses = np.unique(np.concatenate([masses, np.geomspace(a.dense[0], a.dense[1], int(a.dense[2]))]))
     table: dict[str, list[tuple[float, float, float]]] = {dm: [] for dm in a.dm}
+    if a.replot is not None:
+        with open(a.replot, newline="") as f:
+            for row in csv.DictReader(f):
+                if row["dm"] in table:
+                    table[row["dm"]].append((float(row["m_chi_gev"]), float(row["y_bdgen"]), float(row["y_published"])))
+        masses = np.array([])
     print("# m_chi/GeV " + " ".join(f"{dm}:bdgen {dm}:published {dm}:ratio" for dm in a.dm))
     for m in masses:
         cols = [f"{m:.5g}"]
@@ -140,7 +147,9 @@ def main() -> None:
         ax.legend(fontsize=7)
         rx.axhspan(0.8, 1.2, color="0.9")
         rx.axhline(1.0, color="k", lw=0.8)
-        rx.set(xscale="log", xlabel=r"$m_\chi$ (MeV)", ylabel="bdgen / published", ylim=(0.5, 1.6))
+        ratios = np.concatenate([np.array(rows)[:, 1] / np.array(rows)[:, 2] for rows in table.values()])
+        top = max(1.6, 1.05 * float(np.nanmax(ratios)))
+        rx.set(xscale="log", xlabel=r"$m_\chi$ (MeV)", ylabel="bdgen / published", ylim=(0.5, top))
         fig.tight_layout()
         fig.savefig(a.plot, dpi=130)
         print(f"wrote {a.plot}")
