@@ -147,8 +147,8 @@ def r_parton(sqrt_s: float) -> float:
     """The parton-model R = 3 sum_q e_q^2 (1 + alpha_s/pi) with a fixed alpha_s/pi = 0.1 (alpha_s = 0.31,
     its value at 2-3 GeV; at 10 GeV, alpha_s = 0.18, this is 4% high): the quarks u, d, s
     (R = 2.2), plus c above the open-charm threshold 2 m_D (R = 3.67) and b above 2 m_B (4.03)
-    (PDG RPP 2024, "Cross-section formulae for specific processes", eq. (51.13); no narrow
-    charmonium or bottomonium peaks).  The measured R is 2.2 +- 0.1 at 2-3.7 GeV and 3.4-3.6 at
+    (the first QCD correction to R in e+e- annihilation, PDG RPP 2024 review "Quantum
+    Chromodynamics"; no narrow charmonium or bottomonium peaks).  The measured R is 2.2 +- 0.1 at 2-3.7 GeV and 3.4-3.6 at
     5-6 GeV."""
     charges2 = 2.0 / 3.0
     if sqrt_s >= _CHARM_THRESHOLD:
