@@ -149,11 +149,18 @@ def dof(T: float, neutrinos: str = "decoupled") -> tuple[float, float]:
     return float(np.interp(lt, ln_t, g)), float(np.interp(lt, ln_t, h))
 
 
+@lru_cache(maxsize=4)
+def _dlnh_table(t_nu_dec: float = T_NU_DEC) -> tuple[np.ndarray, np.ndarray]:
+    """d ln h_eff/d ln T at the midpoints of the ln T table (computed once per t_nu_dec)."""
+    ln_t, _g, hh = _dof_table(t_nu_dec)
+    return 0.5 * (ln_t[1:] + ln_t[:-1]), np.diff(np.log(hh)) / np.diff(ln_t)
+
+
 def _g_half(T: float, neutrinos: str = "decoupled") -> float:
     """g_*^{1/2} = h_eff/sqrt(g_eff) (1 + (1/3) dln h_eff/dln T) (Gondolo-Gelmini eq. (2.5))."""
     g, h = dof(T, neutrinos)
-    ln_t, _g, hh = _dof_table(neutrino_history(neutrinos))
-    dlnh = float(np.interp(math.log(T), 0.5 * (ln_t[1:] + ln_t[:-1]), np.diff(np.log(hh)) / np.diff(ln_t)))
+    mid, dlnh_dlnt = _dlnh_table(neutrino_history(neutrinos))
+    dlnh = float(np.interp(math.log(T), mid, dlnh_dlnt))
     return h / math.sqrt(g) * (1 + dlnh / 3)
 
 
@@ -214,8 +221,18 @@ def _width_sm(m_v: float, epsilon: float) -> float:
     return g + float(width_to_fermions(m_v, a, 0.0)) * r_ratio(m_v)
 
 
+def total_width_v(m_chi: float, m_v: float, epsilon: float, alpha_d: float, dirac: str | bool,
+                  *, m_chi2: float | None = None) -> float:
+    """Gamma_V (GeV) at m_V: the DM pair of species ``dirac`` (pseudo_dirac: chi1 chi2, m_chi2
+    default m_chi) plus e, mu, tau and hadrons (via R), as in the propagator of
+    :func:`sigma_annihilation`."""
+    kind = dm_kind(dirac)
+    m2 = m_chi if (kind != "pseudo_dirac" or m_chi2 is None) else m_chi2
+    return width_v_to_dm(m_v, alpha_d, kind, m_chi, m2) + _width_sm(m_v, epsilon)
+
+
 def sigma_annihilation(s: float, m_chi: float, m_v: float, epsilon: float, alpha_d: float, dirac: str | bool,
-                       *, m_chi2: float | None = None) -> float:
+                       *, m_chi2: float | None = None, gamma_v: float | None = None) -> float:
     """sigma(chi chi' -> V* -> SM) in GeV^-2 at CM energy^2 s (resonance formula, module docstring).
 
     ``dirac``: the species, one of DM_KINDS (or the old flag: True = Dirac, False = scalar).
@@ -223,6 +240,8 @@ def sigma_annihilation(s: float, m_chi: float, m_v: float, epsilon: float, alpha
     sigma = (4 pi g_s/k^2) s Gamma_in Gamma_out / [(s - m_V^2)^2 + m_V^2 Gamma_V^2], g_s = 3/4 for
     fermions and 3 for scalars, k the CM momentum, and for Majorana (identical initial particles)
     Gamma_in = 2 Gamma(V* -> chi chi), the Dirac axial-vector width (docs/thermal.md).
+    ``gamma_v``: Gamma_V (GeV) if already known (:func:`total_width_v`; the thermal average
+    passes it once instead of recomputing it for every s).
     """
     kind = dm_kind(dirac)
     m2 = m_chi if (kind != "pseudo_dirac" or m_chi2 is None) else m_chi2
@@ -233,7 +252,7 @@ def sigma_annihilation(s: float, m_chi: float, m_v: float, epsilon: float, alpha
     if kind == "majorana":
         g_in *= 2.0
     g_out = _width_sm(rs, epsilon)
-    g_tot = width_v_to_dm(m_v, alpha_d, kind, m_chi, m2) + _width_sm(m_v, epsilon)
+    g_tot = total_width_v(m_chi, m_v, epsilon, alpha_d, kind, m_chi2=m2) if gamma_v is None else gamma_v
     k2 = _kallen(s, m_chi**2, m2**2) / (4 * s)
     spin = 3.0 if kind == "scalar" else 3.0 / 4.0
     return 4 * math.pi * spin / k2 * s * g_in * g_out / ((s - m_v**2) ** 2 + m_v**2 * g_tot**2)
@@ -354,10 +373,12 @@ def sigma_v_effective(x: float, m_chi: float, m_v: float, eps: float, alpha_d: f
     <sigma_eff v> = 2 <sigma_12 v> r1 r2 with m_chi2 = (1 + splitting) m_chi."""
     kind = dm_kind(dm)
     if kind != "pseudo_dirac":
-        sig = lambda s: sigma_annihilation(s, m_chi, m_v, eps, alpha_d, kind)
+        g_v = total_width_v(m_chi, m_v, eps, alpha_d, kind)
+        sig = lambda s: sigma_annihilation(s, m_chi, m_v, eps, alpha_d, kind, gamma_v=g_v)
         return sigma_v_thermal(x, m_chi, sig, m_v**2)
     m2 = (1.0 + splitting) * m_chi
-    sig = lambda s: sigma_annihilation(s, m_chi, m_v, eps, alpha_d, kind, m_chi2=m2)
+    g_v = total_width_v(m_chi, m_v, eps, alpha_d, kind, m_chi2=m2)
+    sig = lambda s: sigma_annihilation(s, m_chi, m_v, eps, alpha_d, kind, m_chi2=m2, gamma_v=g_v)
     r1, r2 = equilibrium_fractions(x, species(kind, splitting)["states"])
     if r2 < 1e-280:
         return 0.0

@@ -25,6 +25,7 @@ from bdgen.thermal import (
     sigma_v_effective,
     sigma_v_thermal,
     thermal_target,
+    total_width_v,
     width_axial_majorana,
     width_v_to_dm,
     width_vector_pair,
@@ -138,6 +139,11 @@ def test_majorana_width_in_propagator():
     k2 = mv**2 / 4 - m * m
     peak = 3 * math.pi / k2 * mv**2 * 2 * g_chi * g_ee / (mv**2 * (g_chi + g_ee) ** 2)
     assert sigma_annihilation(mv**2, m, mv, eps, ad, "majorana") == approx(peak, rel=1e-9)
+    # the same Gamma_V from total_width_v (what the thermal average passes in once, as gamma_v)
+    assert total_width_v(m, mv, eps, ad, "majorana") == approx(g_chi + g_ee, rel=1e-9)
+    s = 0.9 * mv**2
+    assert sigma_annihilation(s, m, mv, eps, ad, "majorana", gamma_v=total_width_v(m, mv, eps, ad, "majorana")) \
+        == sigma_annihilation(s, m, mv, eps, ad, "majorana")
 
 
 def test_majorana_sigma_v_is_p_wave():
