@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,6 +90,8 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="neutrino temperature in g_*(T): decoupled at 2 MeV (physical, default) or kept at the "
                          "photon temperature with today's entropy for Omega (not consistent; the published lines' "
                          "convention; changes m_chi < 30 MeV; docs/thermal.md)")
+    th.add_argument("--workers", type=int, default=1,
+                    help="processes computing the masses in parallel (default 1; 0 = all cores)")
     th.add_argument("-o", "--output", required=True, help="table (.csv)")
     th.add_argument("--overwrite", action="store_true", help="replace an existing table")
 
@@ -378,7 +381,7 @@ def _scan(args: argparse.Namespace) -> int:
 def _thermal(args: argparse.Namespace) -> int:
     from . import io
     from .scan import parse_grid
-    from .thermal import DEFAULT_SPLITTING, min_ratio, thermal_target
+    from .thermal import DEFAULT_SPLITTING, iter_thermal_targets, min_ratio
 
     grid = parse_grid(args.grid)
     if grid.name != "m_chi":
@@ -402,11 +405,14 @@ def _thermal(args: argparse.Namespace) -> int:
     if Path(args.output).suffix.lower() != ".csv":
         raise CardError(f"-o = \"{args.output}\": the table is a .csv file")
     io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
+    if args.workers < 0:
+        raise CardError(f"--workers = {args.workers}: must be >= 1, or 0 for all cores")
+    workers = (os.cpu_count() or 1) if args.workers == 0 else args.workers
     rows = []
     print(f"{'m_chi':>10} {'epsilon':>11} {'Y':>11} {'<sigma v>(x=20)':>16}")
-    for mc in grid.values:
-        r = thermal_target(float(mc), ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm, splitting=splitting,
-                           neutrinos=args.neutrinos)
+    results = iter_thermal_targets(grid.values, workers=workers, ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm,
+                                   splitting=splitting, neutrinos=args.neutrinos)
+    for mc, r in zip(grid.values, results):
         rows.append((mc, args.ratio * mc, r["epsilon"], r["y"], r["sigma_v_cm3_s"]))
         print(f"{mc:>10.4g} {r['epsilon']:>11.4g} {r['y']:>11.4g} {r['sigma_v_cm3_s']:>13.4g} cm3/s")
     what = f"pseudo_dirac chi1 chi2, Delta = {splitting:g} m_chi1" if args.dm == "pseudo_dirac" else f"{args.dm} chi"

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 from scipy import integrate, optimize, special
@@ -435,3 +435,27 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     return {"epsilon": eps, "y": eps**2 * alpha_d / ratio**4,
             "sigma_v_cm3_s": check(20.0) * GEV2_TO_CM3_PER_S,
             "omega_h2_check": relic_abundance(m_chi, check, **kw)}
+
+
+def thermal_targets(masses, *, workers: int = 1, **kwargs) -> list[dict[str, float]]:
+    """:func:`thermal_target` at each m_chi of ``masses`` (GeV, any iterable), in order; the other
+    keywords are passed on.  ``workers`` > 1 spreads the masses over that many processes (spawned,
+    so safe beside threads); the results are the same as with one.  ValueError for workers < 1."""
+    return list(iter_thermal_targets(masses, workers=workers, **kwargs))
+
+
+def iter_thermal_targets(masses, *, workers: int = 1, **kwargs):
+    """:func:`thermal_targets` as an iterator: each result as soon as it and those before it are
+    done (for progress output)."""
+    ms = [float(m) for m in masses]
+    if not (isinstance(workers, int) and workers >= 1):
+        raise ValueError(f"workers = {workers!r}: must be an integer >= 1")
+    job = partial(thermal_target, **kwargs)
+    if workers == 1 or len(ms) < 2:
+        yield from (job(m) for m in ms)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(ms)), mp_context=multiprocessing.get_context("spawn")) as ex:
+        yield from ex.map(job, ms)

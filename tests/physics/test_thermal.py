@@ -365,6 +365,27 @@ def test_phi_resonance_lowers_the_target(monkeypatch):
 
 
 @pytest.mark.slow
+def test_thermal_targets_in_parallel(tmp_path, monkeypatch):
+    """thermal_targets over two spawned processes gives the targets of one process exactly, in
+    order; bad worker counts are refused (API: ValueError; CLI: exit 2 before any work)."""
+    from bdgen.thermal import thermal_targets
+
+    one = thermal_targets([0.02, 0.01], workers=1, dm="majorana")
+    two = thermal_targets([0.02, 0.01], workers=2, dm="majorana")
+    assert [r["y"] for r in two] == [r["y"] for r in one]
+    assert one[0]["y"] == thermal_target(0.02, dm="majorana")["y"] and one[0]["y"] > one[1]["y"]
+    with pytest.raises(ValueError, match="workers = 0"):
+        thermal_targets([0.01], workers=0)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["thermal", "--grid", "m_chi=0.01:0.02:2:log", "--workers", "-1", "-o", "t.csv"]) == 2
+    assert not (tmp_path / "t.csv").exists()
+    assert cli.main(["thermal", "--grid", "m_chi=0.01:0.02:2:log", "--workers", "2", "--dm", "majorana",
+                     "-o", "t.csv"]) == 0
+    ys = np.loadtxt(tmp_path / "t.csv", delimiter=",", skiprows=2)[:, 3]
+    assert list(ys) == pytest.approx([one[1]["y"], one[0]["y"]], rel=1e-7)  # the table's 8 digits
+
+
+@pytest.mark.slow
 def test_cli_thermal_species(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["thermal", "--grid", "m_chi=0.01:0.01:1", "--dm", "majorana", "-o", "m.csv"]) == 0
