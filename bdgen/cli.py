@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,8 +89,9 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="neutrino temperature in g_*(T): decoupled at 2 MeV (physical, default) or kept at the "
                          "photon temperature with today's entropy for Omega (not consistent; the published lines' "
                          "convention; changes m_chi < 30 MeV; docs/thermal.md)")
-    th.add_argument("--workers", type=int, default=1,
-                    help="processes computing the masses in parallel (default 1; 0 = all cores)")
+    th.add_argument("--workers", type=int, default=0,
+                    help="processes computing the masses in parallel (default 0: all in this process, as for "
+                         "bdgen run)")
     th.add_argument("-o", "--output", required=True, help="table (.csv)")
     th.add_argument("--overwrite", action="store_true", help="replace an existing table")
 
@@ -381,6 +381,7 @@ def _scan(args: argparse.Namespace) -> int:
 def _thermal(args: argparse.Namespace) -> int:
     from . import io
     from .scan import parse_grid
+    from .physics.widths import R_MEASURED_RANGE
     from .thermal import DEFAULT_SPLITTING, iter_thermal_targets, min_ratio
 
     grid = parse_grid(args.grid)
@@ -406,8 +407,8 @@ def _thermal(args: argparse.Namespace) -> int:
         raise CardError(f"-o = \"{args.output}\": the table is a .csv file")
     io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
     if args.workers < 0:
-        raise CardError(f"--workers = {args.workers}: must be >= 1, or 0 for all cores")
-    workers = (os.cpu_count() or 1) if args.workers == 0 else args.workers
+        raise CardError(f"--workers = {args.workers}: must be >= 0 (0 or 1: no extra processes)")
+    workers = max(args.workers, 1)
     rows = []
     print(f"{'m_chi':>10} {'epsilon':>11} {'Y':>11} {'<sigma v>(x=20)':>16}")
     results = iter_thermal_targets(grid.values, workers=workers, ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm,
@@ -419,8 +420,9 @@ def _thermal(args: argparse.Namespace) -> int:
     with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
         np.savetxt(tmp, np.array(rows), delimiter=",", fmt="%.8g", comments="",
                    header=f"# bdgen thermal target: {what}, m_V = {args.ratio} m_chi, alpha_D = {args.alpha_d}, "
-                          f"Omega h^2 = 0.120, neutrinos {args.neutrinos}, hadrons via the measured R at 0.3-3 GeV "
-                          f"(PDG 2020), bdgen {__version__}\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
+                          f"Omega h^2 = 0.120, neutrinos {args.neutrinos}, hadrons via R measured at "
+                          f"{R_MEASURED_RANGE[0]:g}-{R_MEASURED_RANGE[1]:g} GeV (PDG 2020) and modelled outside, "
+                          f"bdgen {__version__}\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
     print(f"table written to {args.output}")
     return 0
 

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from functools import lru_cache, partial
 
 import numpy as np
@@ -407,7 +408,7 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     m_chi below ~30 MeV).
     <sigma v> is proportional to eps^2 (Gamma_V is dominated by V -> chi chi for alpha_D >> eps^2
     alpha), so it is tabulated once at a reference eps and scaled; the scaling is re-checked by
-    recomputing the table at the final eps.  Returns {"epsilon", "y", "sigma_v_cm3_s"}
+    recomputing the table at the final eps.  Returns {"m_chi" (GeV), "epsilon", "y", "sigma_v_cm3_s"}
     (<sigma v> of the Boltzmann equation at x = 20, :func:`sigma_v_effective`) and
     "omega_h2_check" (Omega h^2 with the recomputed table).
     """
@@ -432,30 +433,42 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     log_eps = optimize.brentq(f, math.log(1e-9), math.log(0.1), xtol=1e-5)
     eps = math.exp(log_eps)
     check = _sigma_v_table(m_chi, m_v, eps, alpha_d, kind, splitting)
-    return {"epsilon": eps, "y": eps**2 * alpha_d / ratio**4,
+    return {"m_chi": m_chi, "epsilon": eps, "y": eps**2 * alpha_d / ratio**4,
             "sigma_v_cm3_s": check(20.0) * GEV2_TO_CM3_PER_S,
             "omega_h2_check": relic_abundance(m_chi, check, **kw)}
 
 
 def thermal_targets(masses, *, workers: int = 1, **kwargs) -> list[dict[str, float]]:
-    """:func:`thermal_target` at each m_chi of ``masses`` (GeV, any iterable), in order; the other
-    keywords are passed on.  ``workers`` > 1 spreads the masses over that many processes (spawned,
-    so safe beside threads); the results are the same as with one.  ValueError for workers < 1."""
+    """:func:`thermal_target` at each m_chi of ``masses`` (GeV, any iterable), in order (each dict
+    carries its "m_chi"); the other keywords are passed on.  ``workers`` > 1 spreads the masses
+    over that many processes, started with "spawn" (safe beside threads).  As with any spawned
+    pool, a script calling this at its top level needs the ``if __name__ == "__main__":`` guard,
+    and the workers import bdgen afresh: changes made to the module at run time (monkeypatching)
+    do not reach them.  Otherwise the results equal those of one process exactly.  ValueError for
+    workers < 1 (TypeError if not an integer)."""
     return list(iter_thermal_targets(masses, workers=workers, **kwargs))
 
 
 def iter_thermal_targets(masses, *, workers: int = 1, **kwargs):
     """:func:`thermal_targets` as an iterator: each result as soon as it and those before it are
-    done (for progress output)."""
+    done (for progress output).  The arguments are checked at the call; closing the iterator
+    early still waits for the masses already handed to the workers."""
     ms = [float(m) for m in masses]
-    if not (isinstance(workers, int) and workers >= 1):
+    if isinstance(workers, bool):
+        raise TypeError(f"workers = {workers!r}: must be an integer >= 1")
+    n = operator.index(workers)
+    if n < 1:
         raise ValueError(f"workers = {workers!r}: must be an integer >= 1")
     job = partial(thermal_target, **kwargs)
-    if workers == 1 or len(ms) < 2:
-        yield from (job(m) for m in ms)
-        return
+    if n == 1 or len(ms) < 2:
+        return (job(m) for m in ms)
+    return _pool_map(job, ms, min(n, len(ms)))
+
+
+def _pool_map(job, ms: list[float], n: int):
+    """job over ms on n spawned processes, in order (a generator)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(ms)), mp_context=multiprocessing.get_context("spawn")) as ex:
+    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as ex:
         yield from ex.map(job, ms)

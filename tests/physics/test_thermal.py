@@ -102,7 +102,8 @@ def test_cli_thermal(tmp_path, monkeypatch):
     assert cli.main(["thermal", "--grid", "m_chi=0.01:0.02:2:log", "-o", "t.csv"]) == 0
     lines = (tmp_path / "t.csv").read_text().splitlines()
     assert lines[1] == "m_chi,m_v,epsilon,y,sigma_v_cm3_s" and len(lines) == 4
-    assert "neutrinos decoupled, hadrons via the measured R at 0.3-3 GeV (PDG 2020), bdgen " in lines[0]
+    assert "neutrinos decoupled, hadrons via R measured at 0.3-3 GeV (PDG 2020) and modelled outside, bdgen " \
+        in lines[0]
     assert cli.main(["thermal", "--ratio", "1.5", "-o", "u.csv"]) == 2
 
 
@@ -368,14 +369,18 @@ def test_phi_resonance_lowers_the_target(monkeypatch):
 def test_thermal_targets_in_parallel(tmp_path, monkeypatch):
     """thermal_targets over two spawned processes gives the targets of one process exactly, in
     order; bad worker counts are refused (API: ValueError; CLI: exit 2 before any work)."""
-    from bdgen.thermal import thermal_targets
+    from bdgen.thermal import iter_thermal_targets, thermal_targets
 
     one = thermal_targets([0.02, 0.01], workers=1, dm="majorana")
     two = thermal_targets([0.02, 0.01], workers=2, dm="majorana")
+    assert [r["m_chi"] for r in two] == [0.02, 0.01]  # in the order asked, not of completion
     assert [r["y"] for r in two] == [r["y"] for r in one]
     assert one[0]["y"] == thermal_target(0.02, dm="majorana")["y"] and one[0]["y"] > one[1]["y"]
     with pytest.raises(ValueError, match="workers = 0"):
-        thermal_targets([0.01], workers=0)
+        iter_thermal_targets([0.01], workers=0)  # checked at the call, not at the first result
+    with pytest.raises(TypeError, match="workers = True"):
+        thermal_targets([0.01], workers=True)
+    assert thermal_targets([], workers=np.int64(2)) == []
     monkeypatch.chdir(tmp_path)
     assert cli.main(["thermal", "--grid", "m_chi=0.01:0.02:2:log", "--workers", "-1", "-o", "t.csv"]) == 2
     assert not (tmp_path / "t.csv").exists()
