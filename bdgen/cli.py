@@ -405,10 +405,10 @@ def _thermal(args: argparse.Namespace) -> int:
                             "(V -> chi1 chi2 open)")
     if Path(args.output).suffix.lower() != ".csv":
         raise CardError(f"-o = \"{args.output}\": the table is a .csv file")
-    io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
     if args.workers < 0:
         raise CardError(f"--workers = {args.workers}: must be >= 0 (0 or 1: no extra processes)")
     workers = max(args.workers, 1)
+    io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
     rows = []
     print(f"{'m_chi':>10} {'epsilon':>11} {'Y':>11} {'<sigma v>(x=20)':>16}")
     results = iter_thermal_targets(grid.values, workers=workers, ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm,
