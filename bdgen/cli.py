@@ -89,6 +89,10 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="neutrino temperature in g_*(T): decoupled at 2 MeV (physical, default) or kept at the "
                          "photon temperature with today's entropy for Omega (not consistent; the published lines' "
                          "convention; changes m_chi < 30 MeV; docs/thermal.md)")
+    th.add_argument("--no-chi-heating", dest="chi_heating", action="store_false",
+                    help="with decoupled neutrinos, leave chi out of the plasma that the neutrinos leave behind "
+                         "(by default chi's entropy goes to the photons after neutrino decoupling, as it must; "
+                         "changes m_chi < 10 MeV by up to 10%%; docs/thermal.md)")
     th.add_argument("--workers", type=int, default=0,
                     help="processes computing the masses in parallel (default 0: all in this process, as for "
                          "bdgen run)")
@@ -412,15 +416,18 @@ def _thermal(args: argparse.Namespace) -> int:
     rows = []
     print(f"{'m_chi':>10} {'epsilon':>11} {'Y':>11} {'<sigma v>(x=20)':>16}")
     results = iter_thermal_targets(grid.values, workers=workers, ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm,
-                                   splitting=splitting, neutrinos=args.neutrinos)
+                                   splitting=splitting, neutrinos=args.neutrinos, chi_heating=args.chi_heating)
     for mc, r in zip(grid.values, results):
         rows.append((mc, args.ratio * mc, r["epsilon"], r["y"], r["sigma_v_cm3_s"]))
         print(f"{mc:>10.4g} {r['epsilon']:>11.4g} {r['y']:>11.4g} {r['sigma_v_cm3_s']:>13.4g} cm3/s")
+    history = args.neutrinos
+    if args.neutrinos == "decoupled":
+        history += " (chi heats the photons after decoupling)" if args.chi_heating else " (chi not in the plasma)"
     what = f"pseudo_dirac chi1 chi2, Delta = {splitting:g} m_chi1" if args.dm == "pseudo_dirac" else f"{args.dm} chi"
     with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
         np.savetxt(tmp, np.array(rows), delimiter=",", fmt="%.8g", comments="",
                    header=f"# bdgen thermal target: {what}, m_V = {args.ratio} m_chi, alpha_D = {args.alpha_d}, "
-                          f"Omega h^2 = 0.120, neutrinos {args.neutrinos}, hadrons via R measured at "
+                          f"Omega h^2 = 0.120, neutrinos {history}, hadrons via R measured at "
                           f"{R_MEASURED_RANGE[0]:g}-{R_MEASURED_RANGE[1]:g} GeV (PDG 2020) and modelled outside, "
                           f"bdgen {__version__}\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
     print(f"table written to {args.output}")

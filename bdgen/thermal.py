@@ -14,13 +14,16 @@ Method (standard freeze-out of a particle-antiparticle pair in equilibrium with 
 - Relativistic degrees of freedom g_eff(T), h_eff(T) computed from the SM particle content with
   the exact Bose/Fermi integrals (masses from the ``particle`` package): quarks and gluons above
   T_QCD = 150 MeV, a gas of pi, K, eta, rho, omega below; neutrinos decouple at 2 MeV and keep
-  their entropy, so (T_nu/T)^3 = h_(gamma,e)(T)/5.5 afterwards (``neutrinos="decoupled"``, the
-  default; ``neutrinos="coupled"`` keeps them at the photon temperature while Omega still uses
+  their entropy, so (T_nu/T)^3 = h_pl(T)/h_pl(2 MeV) afterwards, with h_pl the entropy of the
+  plasma they leave behind: photons, e+- and chi itself, whose annihilations heat the photons
+  until it freezes out (``neutrinos="decoupled"``, the default; ``chi_heating=False`` leaves chi
+  out; Kolb and Turner section 3.4); today's s_0 then follows from h_0 = 2 + (21/4)(T_nu/T)^3 and
+  the measured photon temperature.  ``neutrinos="coupled"`` keeps them at the photon temperature while Omega still uses
   today's measured entropy, not a consistent cosmology but the convention that reproduces the
   published light-DM target lines below m_chi ~ 3 MeV, docs/thermal.md section 7).  The QCD transition is a step
   (the lattice curve of Borsanyi et al. is smoother; this matters only for 0.5 < m_chi < 5 GeV).
-- Omega h^2 = 2 x 2.744e8 (m/GeV) Y_inf for chi + chibar (s_0/rho_c h^2 from PDG RPP 2024,
-  "Astrophysical constants"); the target is Omega h^2 = 0.120 (Planck 2018, arXiv:1807.06209).
+- Omega h^2 = 2 x 2.744e8 (m/GeV) Y_inf (h_0/(43/11)) for chi + chibar (s_0/rho_c h^2 from PDG
+  RPP 2024, "Astrophysical constants", for h_0 = 43/11); the target is Omega h^2 = 0.120 (Planck 2018, arXiv:1807.06209).
 
 The target is reported as Y = eps^2 alpha_D (m_chi/m_V)^4 at fixed alpha_D and m_V/m_chi.
 
@@ -107,21 +110,46 @@ def _rho_s(m: float, g: float, stat: int, T: float) -> tuple[float, float]:
     return norm_rho * rho, norm_s * (rho + p)
 
 
-def _dof_exact(T: float, t_nu_dec: float = T_NU_DEC) -> tuple[float, float]:
-    """(g_eff, h_eff) at temperature T (GeV), from the Bose/Fermi integrals; the neutrinos share the
-    photon temperature above ``t_nu_dec`` (GeV) and below it keep their own entropy (0: always)."""
-    g_eff = h_eff = 0.0
-    g_ge = h_ge = 0.0  # photons and electrons alone (for the neutrino temperature)
+def _dof_sm(T: float) -> tuple[float, float, float]:
+    """(g_eff, h_eff) of the SM plasma at temperature T (GeV) without the neutrinos, and h of the
+    photons and electrons alone (the plasma that heats up when the neutrinos have decoupled)."""
+    g_eff = h_eff = h_ge = 0.0
     for mass, g, stat in _dof_species(T):
         r, s = _rho_s(mass, g, stat, T)
         g_eff += r
         h_eff += s
         if mass < 0.001:
-            g_ge += r
             h_ge += s
+    return g_eff, h_eff, h_ge
+
+
+ChiStates = tuple[tuple[float, float, int], ...]
+
+
+def _h_chi(T: float, chi: ChiStates) -> float:
+    """Entropy of chi's states ``chi`` = ((mass GeV, internal dof, +1 fermion / -1 boson), ...) in
+    equilibrium at T (GeV), in units of (2 pi^2/45) T^3."""
+    return sum(_rho_s(m, g, stat, T)[1] for m, g, stat in chi)
+
+
+def _nu_ratio3(T: float, t_nu_dec: float, h_ge: float, chi: ChiStates = ()) -> float:
+    """(T_nu/T)^3 at T (GeV) for neutrinos decoupled at ``t_nu_dec``: separate entropy conservation
+    of the neutrinos and of the plasma they leave behind (photons, e+-, and chi's states ``chi``,
+    in equilibrium with the photons until they freeze out),
+    (T_nu/T)^3 = h_pl(T)/h_pl(T_dec), h_pl = h_(gamma,e) + h_chi, with h_(gamma,e)(T_dec) = 11/2
+    (e+- relativistic at decoupling; Kolb and Turner, "The Early Universe", section 3.4)."""
     if T >= t_nu_dec:
-        return g_eff + 6 * 7 / 8, h_eff + 6 * 7 / 8
-    ratio3 = h_ge / 5.5  # (T_nu/T)^3 from separate entropy conservation
+        return 1.0
+    return (h_ge + _h_chi(T, chi)) / (5.5 + _h_chi(t_nu_dec, chi))
+
+
+def _dof_exact(T: float, t_nu_dec: float = T_NU_DEC, chi: ChiStates = ()) -> tuple[float, float]:
+    """(g_eff, h_eff) at temperature T (GeV), from the Bose/Fermi integrals; the neutrinos share the
+    photon temperature above ``t_nu_dec`` (GeV) and below it keep their own entropy (0: always);
+    ``chi``: chi's states, whose entropy goes to the photons after neutrino decoupling
+    (:func:`_nu_ratio3`; chi's own g, h are left out: by freeze-out they are < 1e-4 of the total)."""
+    g_eff, h_eff, h_ge = _dof_sm(T)
+    ratio3 = _nu_ratio3(T, t_nu_dec, h_ge, chi)
     return g_eff + 6 * 7 / 8 * ratio3 ** (4 / 3), h_eff + 6 * 7 / 8 * ratio3
 
 
@@ -133,34 +161,59 @@ def neutrino_history(neutrinos: str) -> float:
     return T_NU_DEC if neutrinos == "decoupled" else 0.0
 
 
-@lru_cache(maxsize=4)
-def _dof_table(t_nu_dec: float = T_NU_DEC) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ln T, g_eff, h_eff on 600 points from 10 keV to 10 TeV (computed once per t_nu_dec)."""
+@lru_cache(maxsize=1)
+def _sm_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ln T, g_eff and h_eff without neutrinos, h_(gamma,e) on 600 points from 10 keV to 10 TeV
+    (:func:`_dof_sm`, computed once)."""
     ln_t = np.linspace(math.log(1e-5), math.log(1e4), 600)
-    vals = np.array([_dof_exact(math.exp(v), t_nu_dec) for v in ln_t])
-    return ln_t, vals[:, 0], vals[:, 1]
+    vals = np.array([_dof_sm(math.exp(v)) for v in ln_t])
+    return ln_t, vals[:, 0], vals[:, 1], vals[:, 2]
 
 
-def dof(T: float, neutrinos: str = "decoupled") -> tuple[float, float]:
+@lru_cache(maxsize=8)
+def _dof_table(t_nu_dec: float = T_NU_DEC, chi: ChiStates = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ln T, g_eff, h_eff on the points of :func:`_sm_table` (:func:`_dof_exact`; computed once per
+    t_nu_dec and chi)."""
+    ln_t, g0, h0, hge = _sm_table()
+    ratio3 = np.array([_nu_ratio3(math.exp(v), t_nu_dec, he, chi) for v, he in zip(ln_t, hge, strict=True)])
+    return ln_t, g0 + 6 * 7 / 8 * ratio3 ** (4 / 3), h0 + 6 * 7 / 8 * ratio3
+
+
+def dof(T: float, neutrinos: str = "decoupled", chi: ChiStates = ()) -> tuple[float, float]:
     """(g_eff, h_eff) at temperature T (GeV): the exact values tabulated in ln T and interpolated
     linearly (the QCD step is kept sharp by the table's resolution, 1.5% in T).  ``neutrinos``:
-    "decoupled" (at 2 MeV, the default) or "coupled" (at the photon temperature throughout)."""
-    ln_t, g, h = _dof_table(neutrino_history(neutrinos))
+    "decoupled" (at 2 MeV, the default) or "coupled" (at the photon temperature throughout);
+    ``chi``: ((mass GeV, internal dof, +1 fermion / -1 boson), ...) of chi's states, whose entropy
+    goes to the photons after neutrino decoupling and so cools the neutrinos relative to them
+    (only for "decoupled"; default none, the SM plasma alone)."""
+    t_dec = neutrino_history(neutrinos)
+    ln_t, g, h = _dof_table(t_dec, chi if t_dec > 0 else ())
     lt = math.log(T)
     return float(np.interp(lt, ln_t, g)), float(np.interp(lt, ln_t, h))
 
 
-@lru_cache(maxsize=4)
-def _dlnh_table(t_nu_dec: float = T_NU_DEC) -> tuple[np.ndarray, np.ndarray]:
-    """d ln h_eff/d ln T at the midpoints of the ln T table (computed once per t_nu_dec)."""
-    ln_t, _g, hh = _dof_table(t_nu_dec)
+def h_today(neutrinos: str = "decoupled", chi: ChiStates = ()) -> float:
+    """h_eff today, 2 + (21/4)(T_nu/T)^3 with (T_nu/T)^3 = 2/(11/2 + h_chi(T_dec)): 43/11 for the SM
+    plasma alone, less when chi's states ``chi`` (:func:`dof`) heat the photons after neutrino
+    decoupling; for "coupled", 43/11 (the measured s_0, docs/thermal.md section 7)."""
+    t_dec = neutrino_history(neutrinos)
+    if t_dec <= 0 or not chi:
+        return 43 / 11
+    return 2.0 + 6 * 7 / 8 * 2.0 / (5.5 + _h_chi(t_dec, chi))
+
+
+@lru_cache(maxsize=8)
+def _dlnh_table(t_nu_dec: float = T_NU_DEC, chi: ChiStates = ()) -> tuple[np.ndarray, np.ndarray]:
+    """d ln h_eff/d ln T at the midpoints of the ln T table (computed once per t_nu_dec and chi)."""
+    ln_t, _g, hh = _dof_table(t_nu_dec, chi)
     return 0.5 * (ln_t[1:] + ln_t[:-1]), np.diff(np.log(hh)) / np.diff(ln_t)
 
 
-def _g_half(T: float, neutrinos: str = "decoupled") -> float:
+def _g_half(T: float, neutrinos: str = "decoupled", chi: ChiStates = ()) -> float:
     """g_*^{1/2} = h_eff/sqrt(g_eff) (1 + (1/3) dln h_eff/dln T) (Gondolo-Gelmini eq. (2.5))."""
-    g, h = dof(T, neutrinos)
-    mid, dlnh_dlnt = _dlnh_table(neutrino_history(neutrinos))
+    g, h = dof(T, neutrinos, chi)
+    t_dec = neutrino_history(neutrinos)
+    mid, dlnh_dlnt = _dlnh_table(t_dec, chi if t_dec > 0 else ())
     dlnh = float(np.interp(math.log(T), mid, dlnh_dlnt))
     return h / math.sqrt(g) * (1 + dlnh / 3)
 
@@ -318,12 +371,17 @@ def _y_eq(x: float, h: float, states: tuple[tuple[float, float], ...]) -> float:
 
 
 def relic_abundance(m: float, sigma_v: callable, *, g_chi: float, self_conjugate: bool = False,  # type: ignore[valid-type]
-                    states: tuple[tuple[float, float], ...] | None = None, neutrinos: str = "decoupled") -> float:
+                    states: tuple[tuple[float, float], ...] | None = None, neutrinos: str = "decoupled",
+                    chi: ChiStates = ()) -> float:
     """Omega h^2 of chi (plus chibar unless ``self_conjugate``) for <sigma v>(x) in GeV^-2.
 
     ``neutrinos``: the history of the neutrino temperature in g_eff, h_eff (:func:`dof`).
-    Omega h^2 = s_0 m Y_inf/rho_c with today's measured s_0 (h_eff = 43/11): consistent for
-    "decoupled", whose h_eff ends at 43/11; "coupled" ends at 7.25 and is the convention of
+    ``chi``: ((mass GeV, internal dof, +1 fermion / -1 boson), ...) of all of chi's states, whose
+    entropy goes to the photons after neutrino decoupling (:func:`dof`, :func:`chi_plasma_states`);
+    default none.  Omega h^2 = s_0 m Y_inf/rho_c with today's s_0 = (2 pi^2/45) h_0 T_0^3,
+    h_0 = :func:`h_today`: the measured s_0 (h_0 = 43/11) without ``chi``, consistent for "decoupled",
+    whose h_eff ends at 43/11, and scaled by h_0/(43/11) with ``chi`` (cooler neutrinos, the same
+    measured photon temperature T_0); "coupled" ends at 7.25 and is the convention of
     published lines, not a consistent history (docs/thermal.md section 7).
 
     ``states``: (g_i, m_i/m) of several states in chemical equilibrium with each other that all end
@@ -332,20 +390,23 @@ def relic_abundance(m: float, sigma_v: callable, *, g_chi: float, self_conjugate
     """
     sts = ((g_chi, 1.0),) if states is None else tuple(states)
 
+    chi = tuple(chi)
+
     def rhs(x: float, w: np.ndarray) -> np.ndarray:
         T = m / x
-        _g, h = dof(T, neutrinos)
-        lam = math.sqrt(math.pi / 45) * M_PLANCK * m * _g_half(T, neutrinos) * sigma_v(x) / x**2
+        _g, h = dof(T, neutrinos, chi)
+        lam = math.sqrt(math.pi / 45) * M_PLANCK * m * _g_half(T, neutrinos, chi) * sigma_v(x) / x**2
         y = math.exp(min(max(w[0], -300.0), 50.0))
         yeq = _y_eq(x, h, sts)
         return np.array([-lam * (y * y - yeq * yeq) / y])
 
     x0 = 1.0
-    _g0, h0 = dof(m / x0, neutrinos)
+    _g0, h0 = dof(m / x0, neutrinos, chi)
     y0 = _y_eq(x0, h0, sts)
     sol = integrate.solve_ivp(rhs, (x0, 2000.0), [math.log(y0)], method="Radau", rtol=1e-6, atol=1e-9)
     y_inf = math.exp(sol.y[0, -1])
-    return OMEGA_PER_Y * m * y_inf * (1.0 if self_conjugate else 2.0)
+    s0_scale = h_today(neutrinos, chi) / (43 / 11)
+    return OMEGA_PER_Y * s0_scale * m * y_inf * (1.0 if self_conjugate else 2.0)
 
 
 def min_ratio(dm: str | bool, splitting: float = DEFAULT_SPLITTING) -> float:
@@ -365,6 +426,20 @@ def species(dm: str | bool, splitting: float = DEFAULT_SPLITTING) -> dict:
     if kind == "majorana":
         return {"g_chi": 2.0, "self_conjugate": True, "states": None}
     return {"g_chi": 2.0, "self_conjugate": True, "states": ((2.0, 1.0), (2.0, 1.0 + splitting))}
+
+
+def chi_plasma_states(dm: str | bool, m_chi: float, splitting: float = DEFAULT_SPLITTING) -> ChiStates:
+    """((mass GeV, internal dof, +1 fermion / -1 boson), ...) of all of chi's states, particles and
+    antiparticles, for :func:`relic_abundance`'s ``chi``: scalar (m, 2, boson: chi and chi*), Dirac
+    (m, 4, fermion), Majorana (m, 2, fermion), pseudo-Dirac (m, 2) and ((1 + splitting) m, 2), fermions."""
+    kind = dm_kind(dm)
+    if kind == "scalar":
+        return ((m_chi, 2.0, -1),)
+    if kind == "dirac":
+        return ((m_chi, 4.0, 1),)
+    if kind == "majorana":
+        return ((m_chi, 2.0, 1),)
+    return ((m_chi, 2.0, 1), ((1.0 + splitting) * m_chi, 2.0, 1))
 
 
 def sigma_v_effective(x: float, m_chi: float, m_v: float, eps: float, alpha_d: float, dm: str | bool,
@@ -397,7 +472,7 @@ def _sigma_v_table(m_chi: float, m_v: float, eps: float, alpha_d: float, dm: str
 
 def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, dirac: bool = False,
                    dm: str | None = None, splitting: float = DEFAULT_SPLITTING,
-                   neutrinos: str = "decoupled") -> dict[str, float]:
+                   neutrinos: str = "decoupled", chi_heating: bool = True) -> dict[str, float]:
     """The eps (and Y) giving Omega h^2 = 0.120 for chi chi' -> V* -> SM at m_V = ratio x m_chi.
 
     ``dm``: one of DM_KINDS (default from the old flag: "dirac" if ``dirac`` else "scalar");
@@ -405,7 +480,10 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     ``neutrinos``: "decoupled" (at 2 MeV, the physical history and the default) or "coupled"
     (at the photon temperature in g_eff, h_eff, with today's measured s_0 for Omega: inconsistent,
     but the convention of the published lines, docs/thermal.md section 7; it matters only for
-    m_chi below ~30 MeV).
+    m_chi below ~30 MeV);
+    ``chi_heating``: with "decoupled", chi's own entropy goes to the photons after neutrino
+    decoupling, cooling the neutrinos relative to them (:func:`chi_plasma_states`; the default;
+    False leaves chi out of that plasma, the SM-only history; it matters only below m_chi ~ 10 MeV).
     <sigma v> is proportional to eps^2 (Gamma_V is dominated by V -> chi chi for alpha_D >> eps^2
     alpha), so it is tabulated once at a reference eps and scaled; the scaling is re-checked by
     recomputing the table at the final eps.  Returns {"m_chi" (GeV), "epsilon", "y", "sigma_v_cm3_s"}
@@ -421,7 +499,7 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     m_v = ratio * m_chi
     sp = species(kind, splitting)
     kw = {"g_chi": sp["g_chi"], "self_conjugate": sp["self_conjugate"], "states": sp["states"],
-          "neutrinos": neutrinos}
+          "neutrinos": neutrinos, "chi": chi_plasma_states(kind, m_chi, splitting) if chi_heating else ()}
     eps_ref = 1e-4
     table = _sigma_v_table(m_chi, m_v, eps_ref, alpha_d, kind, splitting)
 
