@@ -92,7 +92,7 @@ def _build_parser() -> argparse.ArgumentParser:
     th.add_argument("--no-chi-heating", dest="chi_heating", action="store_false",
                     help="with decoupled neutrinos, leave chi out of the plasma that the neutrinos leave behind "
                          "(by default chi's entropy goes to the photons after neutrino decoupling, as it must; "
-                         "changes m_chi < 10 MeV by up to 10%%; docs/thermal.md)")
+                         "changes m_chi < 10 MeV by up to 10%%; only with --neutrinos decoupled; docs/thermal.md)")
     th.add_argument("--workers", type=int, default=0,
                     help="processes computing the masses in parallel (default 0: all in this process, as for "
                          "bdgen run)")
@@ -407,6 +407,9 @@ def _thermal(args: argparse.Namespace) -> int:
         if not args.ratio > min_ratio(args.dm, splitting):
             raise CardError(f"--ratio = {args.ratio}: must be > 2 + splitting = {min_ratio(args.dm, splitting):g} "
                             "(V -> chi1 chi2 open)")
+    if not args.chi_heating and args.neutrinos != "decoupled":
+        raise CardError(f"--no-chi-heating: only with --neutrinos decoupled (with --neutrinos {args.neutrinos} "
+                        "chi's heat is shared with the neutrinos and there is nothing to switch off)")
     if Path(args.output).suffix.lower() != ".csv":
         raise CardError(f"-o = \"{args.output}\": the table is a .csv file")
     if args.workers < 0:

@@ -147,7 +147,8 @@ def _dof_exact(T: float, t_nu_dec: float = T_NU_DEC, chi: ChiStates = ()) -> tup
     """(g_eff, h_eff) at temperature T (GeV), from the Bose/Fermi integrals; the neutrinos share the
     photon temperature above ``t_nu_dec`` (GeV) and below it keep their own entropy (0: always);
     ``chi``: chi's states, whose entropy goes to the photons after neutrino decoupling
-    (:func:`_nu_ratio3`; chi's own g, h are left out: by freeze-out they are < 1e-4 of the total)."""
+    (:func:`_nu_ratio3`; chi's own g, h are left out: by freeze-out they are a few 1e-4 of the total
+    or less, and including them moves the target by ~3e-5, docs/thermal.md section 4)."""
     g_eff, h_eff, h_ge = _dof_sm(T)
     ratio3 = _nu_ratio3(T, t_nu_dec, h_ge, chi)
     return g_eff + 6 * 7 / 8 * ratio3 ** (4 / 3), h_eff + 6 * 7 / 8 * ratio3
@@ -175,8 +176,11 @@ def _dof_table(t_nu_dec: float = T_NU_DEC, chi: ChiStates = ()) -> tuple[np.ndar
     """ln T, g_eff, h_eff on the points of :func:`_sm_table` (:func:`_dof_exact`; computed once per
     t_nu_dec and chi)."""
     ln_t, g0, h0, hge = _sm_table()
-    ratio3 = np.array([_nu_ratio3(math.exp(v), t_nu_dec, he, chi) for v, he in zip(ln_t, hge, strict=True)])
-    return ln_t, g0 + 6 * 7 / 8 * ratio3 ** (4 / 3), h0 + 6 * 7 / 8 * ratio3
+    ratio3 = [_nu_ratio3(math.exp(v), t_nu_dec, he, chi) for v, he in zip(ln_t.tolist(), hge.tolist(), strict=True)]
+    # element by element in Python floats (numpy's array power can differ in the last bit)
+    g = np.array([a + 6 * 7 / 8 * r ** (4 / 3) for a, r in zip(g0.tolist(), ratio3, strict=True)])
+    h = np.array([a + 6 * 7 / 8 * r for a, r in zip(h0.tolist(), ratio3, strict=True)])
+    return ln_t, g, h
 
 
 def dof(T: float, neutrinos: str = "decoupled", chi: ChiStates = ()) -> tuple[float, float]:
@@ -390,7 +394,7 @@ def relic_abundance(m: float, sigma_v: callable, *, g_chi: float, self_conjugate
     """
     sts = ((g_chi, 1.0),) if states is None else tuple(states)
 
-    chi = tuple(chi)
+    chi = tuple((float(mc), float(gc), int(sc)) for mc, gc, sc in chi)
 
     def rhs(x: float, w: np.ndarray) -> np.ndarray:
         T = m / x

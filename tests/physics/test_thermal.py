@@ -336,6 +336,8 @@ def test_chi_heating_cools_the_neutrinos():
     assert h_today() == h_today("coupled", ((tiny, 4.0, 1),)) == 43 / 11
     chi = chi_plasma_states("scalar", 0.001)
     assert chi == ((0.001, 2.0, -1),)
+    assert chi_plasma_states("dirac", 0.001) == ((0.001, 4.0, 1),)
+    assert chi_plasma_states("majorana", 0.001) == ((0.001, 2.0, 1),)
     r3 = 2.0 / (5.5 + _h_chi_reference(0.001, 2.0, False, 0.002))
     assert dof(1e-5, "decoupled", chi) == approx((2 + 5.25 * r3 ** (4 / 3), 2 + 5.25 * r3), rel=1e-4)
     assert dof(1e-5, "decoupled", chi)[1] == approx(h_today("decoupled", chi), rel=1e-4)
@@ -465,6 +467,7 @@ def test_cli_thermal_species(tmp_path, monkeypatch):
     lines = (tmp_path / "n.csv").read_text().splitlines()
     assert "neutrinos decoupled (chi not in the plasma)" in lines[0]
     assert float(lines[2].split(",")[3]) == approx(thermal_target(0.001, chi_heating=False)["y"], rel=1e-6)
+    assert cli.main(["thermal", "--neutrinos", "coupled", "--no-chi-heating", "-o", "q.csv"]) == 2
     with pytest.raises(SystemExit) as exc:
         cli.main(["thermal", "--neutrinos", "hot", "-o", "q.csv"])
     assert exc.value.code == 2
