@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -344,11 +345,15 @@ def _scan(args: argparse.Namespace) -> int:
                                 background_error=args.background_error, observed=args.observed, cl=args.cl,
                                 method=args.limit, seed=args.seed, eps_grid=eps_grid, progress=progress)
     write_table(points, settings, args.output, overwrite=args.overwrite)
+    if eps_grid is not None and "eps_grid" not in settings:
+        print("bdgen: note: --eps-grid is used only for visible decays (signal.channel = \"decay\"); ignored",
+              file=sys.stderr)
     if args.plot:
         from .plotting import plot_sensitivity
 
         thermal = None
         if args.thermal is not None:
+            from . import constants as C
             from .config import load_card as _load
             from .thermal import DEFAULT_SPLITTING, min_ratio, thermal_target
 
@@ -359,16 +364,33 @@ def _scan(args: argparse.Namespace) -> int:
                 line = []
                 for p in points:
                     split = cfg0.model.delta / p.m_chi if (inelastic and dm == "pseudo_dirac") else DEFAULT_SPLITTING
-                    if p.m_v > min_ratio(dm, split) * p.m_chi:  # V -> chi chi' open
+                    if p.m_v > min_ratio(dm, split) * p.m_chi and p.m_chi > C.M_E:  # V -> chi chi' and ee open
                         line.append((p.m_chi, thermal_target(p.m_chi, ratio=p.m_v / p.m_chi,
-                                                             alpha_d=cfg0.model.alpha_d, dm=dm, splitting=split)["y"]))
+                                                             alpha_d=cfg0.model.alpha_d, dm=dm,
+                                                             splitting=split if dm == "pseudo_dirac" else None)["y"]))
                 if not line:
-                    print(f"bdgen: note: no thermal target for {dm} (m_V <= {min_ratio(dm, 0.0):g} m_chi at every "
-                          "point)", file=sys.stderr)
+                    print(f"bdgen: note: no thermal target for {dm} (m_V <= {min_ratio(dm, 0.0):g} m_chi or "
+                          "m_chi <= m_e at every point)", file=sys.stderr)
+                elif len(line) < len(points):
+                    print(f"bdgen: note: thermal target for {dm} at {len(line)} of {len(points)} points (none where "
+                          f"m_V <= {min_ratio(dm, 0.0):g} m_chi or m_chi <= m_e)", file=sys.stderr)
                 thermal[dm] = line
+            ratios = [p.m_v / p.m_chi for p in points]
+            if thermal and max(ratios) > min(ratios) * (1 + 1e-9):
+                print(f"bdgen: note: the thermal targets are computed at each point's own m_V/m_chi "
+                      f"({min(ratios):.3g} to {max(ratios):.3g}); tie the masses (--set 'model.m_v=3*m_chi') for "
+                      "the usual fixed-ratio lines", file=sys.stderr)
+        fixed_ratio = len({round(p.m_v / p.m_chi, 9) for p in points}) == 1
         plot_sensitivity(points, args.plot, compare=args.compare, thermal=thermal,
-                         title=f"{100 * args.cl:g}% CL, background {args.background:g}, "
-                               f"signal < {settings['signal_upper_limit']:.3g} events")
+                         x="m_v" if [g.name for g in grids] == ["m_v"] else "m_chi",
+                         title=f"{100 * args.cl:g}% CL, background {args.background:g}"
+                               + (f" ± {args.background_error:g}" if args.background_error else "")
+                               + f", signal < {settings['signal_upper_limit']:.3g} events, "
+                               + f"$\\alpha_D$ = {settings['resolved_card_first_point']['model']['alpha_d']:g}"
+                               + (f", $m_V$ = {points[0].m_v / points[0].m_chi:.3g} $m_\\chi$" if fixed_ratio else ""))
+    if not any(math.isfinite(p.epsilon_limit) for p in points):
+        print("bdgen: note: no finite limit at any point (inf: no signal there; nan: no epsilon of the grid "
+              "excluded, for visible decays)", file=sys.stderr)
     if not args.quiet:
         print(f"signal upper limit {settings['signal_upper_limit']:.4g} events ({args.limit}, CL {args.cl})")
         band = "eps_grid" in settings  # visible decays: an excluded band [lower, upper] in eps
@@ -388,13 +410,16 @@ def _thermal(args: argparse.Namespace) -> int:
     from .physics.widths import R_MEASURED_RANGE
     from .thermal import DEFAULT_SPLITTING, iter_thermal_targets, min_ratio
 
-    grid = parse_grid(args.grid)
-    if grid.name != "m_chi":
-        raise CardError(f"--grid {args.grid!r}: the thermal targets are scanned in m_chi: give m_chi=LO:HI:N[:log|lin]")
-    if not args.ratio > 2.0:
-        raise CardError(f"--ratio = {args.ratio}: must be > 2 (V -> chi chi open, away from the resonance)")
-    if not args.alpha_d > 0:
-        raise CardError(f"--alpha-d = {args.alpha_d}: must be > 0")
+    grid = parse_grid(args.grid, names=("m_chi",))
+    if not (math.isfinite(args.ratio) and args.ratio > 2.0):
+        raise CardError(f"--ratio = {args.ratio}: must be finite and > 2 (V -> chi chi open, away from the resonance)")
+    if not (math.isfinite(args.alpha_d) and args.alpha_d > 0):
+        raise CardError(f"--alpha-d = {args.alpha_d}: must be finite and > 0")
+    from . import constants as C
+
+    if grid.values.min() <= C.M_E:
+        raise CardError(f"--grid {args.grid!r}: m_chi = {grid.values.min():.4g} GeV is not above m_e = {C.M_E:.6g} GeV "
+                        "(chi chibar -> e+ e- closed at rest); thermal targets need m_chi > m_e")
     if args.alpha_d > 1:
         print(f"bdgen: warning: --alpha-d = {args.alpha_d} > 1: the tree-level cross-sections are not reliable "
               "at such couplings", file=sys.stderr)
@@ -417,12 +442,16 @@ def _thermal(args: argparse.Namespace) -> int:
     workers = max(args.workers, 1)
     io.check_writable(args.output, overwrite=args.overwrite, events_file=False)
     rows = []
-    print(f"{'m_chi':>10} {'epsilon':>11} {'Y':>11} {'<sigma v>(x=20)':>16}")
-    results = iter_thermal_targets(grid.values, workers=workers, ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm,
-                                   splitting=splitting, neutrinos=args.neutrinos, chi_heating=args.chi_heating)
-    for mc, r in zip(grid.values, results):
-        rows.append((mc, args.ratio * mc, r["epsilon"], r["y"], r["sigma_v_cm3_s"]))
-        print(f"{mc:>10.4g} {r['epsilon']:>11.4g} {r['y']:>11.4g} {r['sigma_v_cm3_s']:>13.4g} cm3/s")
+    print(f"{'m_chi/GeV':>10} {'epsilon':>11} {'Y':>11} {'<sigma v>(x=20)':>16}")
+    try:
+        results = iter_thermal_targets(grid.values, workers=workers, ratio=args.ratio, alpha_d=args.alpha_d,
+                                       dm=args.dm, splitting=splitting if args.dm == "pseudo_dirac" else None,
+                                       neutrinos=args.neutrinos, chi_heating=args.chi_heating)
+        for mc, r in zip(grid.values, results):
+            rows.append((mc, args.ratio * mc, r["epsilon"], r["y"], r["sigma_v_cm3_s"]))
+            print(f"{mc:>10.4g} {r['epsilon']:>11.4g} {r['y']:>11.4g} {r['sigma_v_cm3_s']:>13.4g} cm3/s")
+    except ValueError as exc:
+        raise CardError(f"{exc}; no table written") from None
     history = args.neutrinos
     if args.neutrinos == "decoupled":
         history += " (chi heats the photons after decoupling)" if args.chi_heating else " (chi not in the plasma)"
@@ -432,7 +461,9 @@ def _thermal(args: argparse.Namespace) -> int:
                    header=f"# bdgen thermal target: {what}, m_V = {args.ratio} m_chi, alpha_D = {args.alpha_d}, "
                           f"Omega h^2 = 0.120, neutrinos {history}, hadrons via R measured at "
                           f"{R_MEASURED_RANGE[0]:g}-{R_MEASURED_RANGE[1]:g} GeV (PDG 2020) and modelled outside, "
-                          f"bdgen {__version__}\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
+                          f"bdgen {__version__}; m_chi and m_v in GeV, y = epsilon^2 alpha_D (m_chi/m_v)^4, "
+                          "sigma_v_cm3_s = <sigma v> of the Boltzmann equation at x = m_chi/T = 20 in cm^3/s"
+                          "\nm_chi,m_v,epsilon,y,sigma_v_cm3_s")
     print(f"table written to {args.output}")
     return 0
 

@@ -87,24 +87,31 @@ def draw_detector(det: Detector, path: str | Path) -> Path:
 
 
 def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", compare: str | None = None,
-                     thermal: list[tuple[float, float]] | dict[str, list[tuple[float, float]]] | None = None) -> Path:
-    """Y = eps^2 alpha_D (m_chi/m_V)^4 excluded at the scan's CL against m_chi (log-log), with
+                     thermal: list[tuple[float, float]] | dict[str, list[tuple[float, float]]] | None = None,
+                     x: str = "m_chi") -> Path:
+    """Y = eps^2 alpha_D (m_chi/m_V)^4 excluded at the scan's CL against m_chi (GeV; ``x="m_v"``:
+    against m_V, for scans in m_V at fixed m_chi) on log-log axes, with
     optional published limits from a CSV file with columns m_chi (GeV), Y (and an optional
     third column ignored), and thermal targets: a list of (m_chi GeV, Y) points, or a dict
-    species -> such a list (one line per species, labelled)."""
+    species -> such a list (one line per species, labelled).  Points without a finite limit are
+    left out; with none at all the figure says so (and is still written)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    m = np.array([p.m_chi for p in points])
+    if x not in ("m_chi", "m_v"):
+        raise ValueError(f"x = {x!r}: 'm_chi' or 'm_v'")
+    m = np.array([getattr(p, x) for p in points])
     y = np.array([p.y_limit for p in points])
     order = np.argsort(m)
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    ok = np.isfinite(y[order])
+    ok = np.isfinite(y[order]) & (y[order] > 0)
+    drawn = bool(ok.any())
     ax.plot(m[order][ok], y[order][ok], "o-", color="tab:blue", label="bdgen limit")
     y_up = np.array([getattr(p, "y_upper", np.nan) for p in points])[order]
     if np.isfinite(y_up).any():  # visible decays: the band's upper edge (V decaying before the detector)
+        drawn = True
         ax.plot(m[order][np.isfinite(y_up)], y_up[np.isfinite(y_up)], "o--", color="tab:blue",
                 label="bdgen limit, upper edge")
     lines = thermal if isinstance(thermal, dict) else ({"": thermal} if thermal else {})
@@ -116,16 +123,25 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
         tm = np.array(pts)
         label = "thermal target (" + names.get(dm, dm) + ")" if dm else "thermal relic target"
         ax.plot(tm[:, 0], tm[:, 1], styles[k % 4], color="tab:green", label=label)
+        drawn = True
     if compare:
         data = read_limits_csv(compare)
         ax.plot(data[:, 0], data[:, 1], "--", color="black", label=Path(compare).stem)
+        drawn = True
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(r"$m_\chi$ (GeV)")
+    if not drawn:  # nothing to draw on log axes: fix the ranges and say why the figure is empty
+        pos = m[np.isfinite(m) & (m > 0)]
+        ax.set_xlim(pos.min() / 2 if pos.size else 1e-3, pos.max() * 2 if pos.size else 1.0)
+        ax.set_ylim(1e-14, 1e-4)
+        ax.text(0.5, 0.5, "no finite limit at any point\n(inf: no signal; nan: nothing excluded; see the table)",
+                transform=ax.transAxes, ha="center", va="center")
+    ax.set_xlabel(r"$m_\chi$ (GeV)" if x == "m_chi" else r"$m_V$ (GeV)")
     ax.set_ylabel(r"$Y = \epsilon^2 \alpha_D (m_\chi/m_V)^4$")
     ax.set_title(title, fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    if drawn:
+        ax.legend()
     fig.tight_layout()
     out = Path(path)
     from .io import atomic_path

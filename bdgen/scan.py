@@ -42,11 +42,16 @@ class Grid:
     values: np.ndarray
 
 
-def parse_grid(spec: str) -> Grid:
-    """Parse ``m_chi=0.001:0.5:40:log``; CardError naming the spec otherwise."""
+def parse_grid(spec: str, names: tuple[str, ...] = GRID_VARIABLES) -> Grid:
+    """Parse ``m_chi=0.001:0.5:40:log`` (NAME one of ``names``); CardError naming the spec otherwise."""
     m = _GRID.match(spec)
-    if m is None:
-        raise CardError(f"--grid {spec!r}: expected NAME=LO:HI:N[:log|lin] with NAME in {list(GRID_VARIABLES)}")
+    if m is None or m.group(1) not in names:
+        spacing = spec.rsplit(":", 1)[-1] if spec.count(":") == 3 else None
+        hint = (f" (spacing {spacing!r}: log or lin)" if spacing is not None and not spacing.replace(".", "").isdigit()
+                else "")
+        if len(names) == 1:
+            raise CardError(f"--grid {spec!r}: give {names[0]}=LO:HI:N[:log|lin]{hint}")
+        raise CardError(f"--grid {spec!r}: expected NAME=LO:HI:N[:log|lin] with NAME in {list(names)}{hint}")
     name, lo_s, hi_s, n_s, kind = m.groups()
     try:
         lo, hi, n = float(lo_s), float(hi_s), int(n_s)
@@ -230,6 +235,7 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
                         "coupling limit follows. Use --limit feldman_cousins, which never gives an empty interval")
     mesh = np.meshgrid(*[g.values for g in grids], indexing="ij")
     points = []
+    first_card: dict[str, Any] | None = None
     total = mesh[0].size
     for k, combo in enumerate(zip(*[m.ravel() for m in mesh])):
         values = dict(zip(names, combo))
@@ -238,8 +244,11 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         sets = plain + [f"model.{n}={float(v)!r}" for n, v in values.items()]
         cfg = config_from_dict(apply_overrides(base, sets))
         if cfg.model.name != "dark_photon":
-            raise CardError(f"model.name = {cfg.model.name!r}: scans derive limits on eps and Y, which are defined "
-                            "for the dark photon; run the baryonic model point by point with bdgen run")
+            raise CardError(f"model.name = {cfg.model.name!r}: scans derive limits on eps and Y for the dark photon "
+                            "(model.name = \"dark_photon\"); run the baryonic and inelastic models point by point "
+                            "with bdgen run")
+        if first_card is None:
+            first_card = cfg.to_dict()
         decay = cfg.signal.channel == "decay"
         any_decay = any_decay or decay
         if "decay" in (cfg.signal.channels or ()):
@@ -273,12 +282,34 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         ))
         if progress is not None:
             progress(k + 1, total)
+    from ._version import __version__
+
     settings = {"signal_upper_limit": s_up, "background": background, "background_error": background_error,
                 "observed": n_obs, "cl": cl, "method": method, "overrides": overrides, "seed": seed,
-                "grids": {g.name: g.values.tolist() for g in grids}}
+                "grids": {g.name: g.values.tolist() for g in grids},
+                "card": card_path if card_path is not None else "built-in miniboone",
+                "units": "masses in GeV; signal_events (and events_<production channel>) at the card's "
+                         "model.epsilon and model.alpha_d below; epsilon_limit at that alpha_d; "
+                         "y_limit = epsilon_limit^2 alpha_d (m_chi/m_v)^4; inf: no signal at that point; "
+                         "nan: no epsilon of the eps grid excluded (visible decays)",
+                "resolved_card_first_point": first_card, "bdgen_version": __version__}
     if any_decay:  # a visible-decay scan: record its eps grid
         settings["eps_grid"] = (DEFAULT_EPS_GRID if eps_grid is None else np.asarray(eps_grid, float)).tolist()
     return points, settings
+
+
+_COLUMN_DOC = {
+    "m_chi": "chi mass (GeV)",
+    "m_v": "dark photon mass (GeV)",
+    "signal_events": "expected signal events at the card's epsilon and alpha_D",
+    "signal_events_error": "statistical (Monte Carlo) error of signal_events",
+    "epsilon_limit": "upper limit on epsilon at the card's alpha_D (visible decays: lower edge of the excluded "
+                     "band); inf: no signal; nan: nothing excluded",
+    "y_limit": "the limit as Y = eps^2 alpha_D (m_chi/m_V)^4",
+    "epsilon_upper": "visible decays: upper edge of the excluded band in epsilon (nan otherwise)",
+    "y_upper": "visible decays: upper edge of the excluded band in Y (nan otherwise)",
+    "n_events": "number of weighted events generated at the point",
+}
 
 
 def write_table(points: list[ScanPoint], settings: dict[str, Any], path: str, *, overwrite: bool = False) -> None:
@@ -316,6 +347,8 @@ def write_table(points: list[ScanPoint], settings: dict[str, Any], path: str, *,
                 g = f.create_group("scan")
                 for k, v in cols.items():
                     g[k] = v
+                    g[k].attrs["description"] = _COLUMN_DOC.get(k, "signal events from production channel "
+                                                                     + k.removeprefix("events_"))
                 f.attrs["settings"] = json.dumps(settings)
         else:
             raise CardError(f"-o = {path!r}: a scan table is .csv, .h5 or .hdf5")

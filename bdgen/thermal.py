@@ -474,13 +474,43 @@ def _sigma_v_table(m_chi: float, m_v: float, eps: float, alpha_d: float, dm: str
     return lambda x: math.exp(float(np.interp(math.log(x), lx, lsv)))
 
 
+def check_target_args(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, dm: str = "scalar",
+                      splitting: float | None = None, neutrinos: str = "decoupled", chi_heating: bool = True) -> float:
+    """Check the arguments of :func:`thermal_target` before any work; returns the splitting to use
+    (Delta/m_chi1; DEFAULT_SPLITTING when None).  ValueError naming the argument, its value and what
+    is allowed: m_chi (GeV) finite and above m_e (below it chi chibar -> e+ e- is closed at rest and
+    the target would rest on the thermal tail alone), ratio finite and above :func:`min_ratio`,
+    alpha_d finite and > 0, dm one of DM_KINDS, splitting only for pseudo_dirac and in [0, 1),
+    neutrinos one of NEUTRINO_HISTORIES, chi_heating=False only with "decoupled"."""
+    kind = dm_kind(dm)
+    if not (math.isfinite(m_chi) and m_chi > C.M_E):
+        raise ValueError(f"m_chi = {m_chi}: must be a finite mass above m_e = {C.M_E:.6g} GeV "
+                         "(below it chi chibar -> e+ e- is closed at rest)")
+    if splitting is not None and kind != "pseudo_dirac":
+        raise ValueError(f"splitting = {splitting}: the pseudo-Dirac mass splitting; dm is {kind!r}")
+    split = DEFAULT_SPLITTING if splitting is None else splitting
+    if not 0.0 <= split < 1.0:
+        raise ValueError(f"splitting = {split}: Delta/m_chi1 must be in [0, 1)")
+    if not (math.isfinite(ratio) and ratio > min_ratio(kind, split)):
+        raise ValueError(f"ratio = {ratio}: m_V/m_chi must be finite and > {min_ratio(kind, split):g} "
+                         "(V -> chi chi' open)")
+    if not (math.isfinite(alpha_d) and alpha_d > 0):
+        raise ValueError(f"alpha_d = {alpha_d}: must be finite and > 0")
+    neutrino_history(neutrinos)
+    if not chi_heating and neutrinos != "decoupled":
+        raise ValueError(f"chi_heating = False: only with neutrinos = 'decoupled' (with {neutrinos!r} neutrinos "
+                         "chi's heat is shared with them and there is nothing to switch off)")
+    return split
+
+
 def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, dirac: bool = False,
-                   dm: str | None = None, splitting: float = DEFAULT_SPLITTING,
+                   dm: str | None = None, splitting: float | None = None,
                    neutrinos: str = "decoupled", chi_heating: bool = True) -> dict[str, float]:
     """The eps (and Y) giving Omega h^2 = 0.120 for chi chi' -> V* -> SM at m_V = ratio x m_chi.
 
-    ``dm``: one of DM_KINDS (default from the old flag: "dirac" if ``dirac`` else "scalar");
-    ``splitting``: Delta/m_chi of pseudo_dirac (m_chi is the lighter state, chi1, and Y uses it);
+    ``m_chi`` (GeV, above m_e); ``dm``: one of DM_KINDS (default from the old flag: "dirac" if
+    ``dirac`` else "scalar"); ``splitting``: Delta/m_chi of pseudo_dirac only (default
+    DEFAULT_SPLITTING; m_chi is the lighter state, chi1, and Y uses it);
     ``neutrinos``: "decoupled" (at 2 MeV, the physical history and the default) or "coupled"
     (at the photon temperature in g_eff, h_eff, with today's measured s_0 for Omega: inconsistent,
     but the convention of the published lines, docs/thermal.md section 7; it matters only for
@@ -488,18 +518,17 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     ``chi_heating``: with "decoupled", chi's own entropy goes to the photons after neutrino
     decoupling, cooling the neutrinos relative to them (:func:`chi_plasma_states`; the default;
     False leaves chi out of that plasma, the SM-only history; it matters only below m_chi ~ 10 MeV).
+    Bad arguments raise ValueError before any work (:func:`check_target_args`).
     <sigma v> is proportional to eps^2 (Gamma_V is dominated by V -> chi chi for alpha_D >> eps^2
     alpha), so it is tabulated once at a reference eps and scaled; the scaling is re-checked by
-    recomputing the table at the final eps.  Returns {"m_chi" (GeV), "epsilon", "y", "sigma_v_cm3_s"}
-    (<sigma v> of the Boltzmann equation at x = 20, :func:`sigma_v_effective`) and
-    "omega_h2_check" (Omega h^2 with the recomputed table).
+    recomputing the table at the final eps.  Returns {"m_chi", "m_v" (GeV), "epsilon", "y",
+    "sigma_v_cm3_s"} (<sigma v> of the Boltzmann equation at x = 20 in cm^3/s,
+    :func:`sigma_v_effective`) and "omega_h2_check" (Omega h^2 with the recomputed table).
+    ValueError if no eps in [1e-9, 1] gives Omega h^2 = 0.120.
     """
     kind = dm_kind(dirac if dm is None else dm)
-    if not splitting >= 0.0:
-        raise ValueError(f"splitting = {splitting}: must be >= 0")
-    if not ratio > min_ratio(kind, splitting):
-        raise ValueError(f"ratio = {ratio}: m_V/m_chi must be > {min_ratio(kind, splitting):g} (V -> chi chi' open)")
-    neutrino_history(neutrinos)
+    splitting = check_target_args(m_chi, ratio=ratio, alpha_d=alpha_d, dm=kind, splitting=splitting,
+                                  neutrinos=neutrinos, chi_heating=chi_heating)
     m_v = ratio * m_chi
     sp = species(kind, splitting)
     kw = {"g_chi": sp["g_chi"], "self_conjugate": sp["self_conjugate"], "states": sp["states"],
@@ -512,10 +541,16 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
         return relic_abundance(m_chi, lambda x: scale * table(x), **kw)
 
     f = lambda le: math.log(omega(le) / OMEGA_H2)
-    log_eps = optimize.brentq(f, math.log(1e-9), math.log(0.1), xtol=1e-5)
+    lo, hi = math.log(1e-9), math.log(1.0)
+    f_lo, f_hi = f(lo), f(hi)
+    if not f_lo > 0 > f_hi:
+        raise ValueError(f"m_chi = {m_chi} GeV ({kind}, m_V/m_chi = {ratio}, alpha_D = {alpha_d}): no eps in [1e-9, 1] "
+                         f"gives Omega h^2 = {OMEGA_H2} (Omega h^2 = {math.exp(f_lo) * OMEGA_H2:.3g} at eps = 1e-9, "
+                         f"{math.exp(f_hi) * OMEGA_H2:.3g} at eps = 1)")
+    log_eps = optimize.brentq(f, lo, hi, xtol=1e-5)
     eps = math.exp(log_eps)
     check = _sigma_v_table(m_chi, m_v, eps, alpha_d, kind, splitting)
-    return {"m_chi": m_chi, "epsilon": eps, "y": eps**2 * alpha_d / ratio**4,
+    return {"m_chi": m_chi, "m_v": m_v, "epsilon": eps, "y": eps**2 * alpha_d / ratio**4,
             "sigma_v_cm3_s": check(20.0) * GEV2_TO_CM3_PER_S,
             "omega_h2_check": relic_abundance(m_chi, check, **kw)}
 
@@ -526,8 +561,9 @@ def thermal_targets(masses, *, workers: int = 1, **kwargs) -> list[dict[str, flo
     over that many processes, started with "spawn" (safe beside threads).  As with any spawned
     pool, a script calling this at its top level needs the ``if __name__ == "__main__":`` guard,
     and the workers import bdgen afresh: changes made to the module at run time (monkeypatching)
-    do not reach them.  Otherwise the results equal those of one process exactly.  ValueError for
-    workers < 1 (TypeError if not an integer)."""
+    do not reach them.  Otherwise the results equal those of one process exactly.  ``workers`` 0 or
+    1: all in this process (as ``bdgen thermal --workers``); ValueError for workers < 0 (TypeError if
+    not an integer), and for any bad mass or keyword (:func:`check_target_args`), before any work."""
     return list(iter_thermal_targets(masses, workers=workers, **kwargs))
 
 
@@ -537,10 +573,16 @@ def iter_thermal_targets(masses, *, workers: int = 1, **kwargs):
     early still waits for the masses already handed to the workers."""
     ms = [float(m) for m in masses]
     if isinstance(workers, bool):
-        raise TypeError(f"workers = {workers!r}: must be an integer >= 1")
-    n = operator.index(workers)
-    if n < 1:
-        raise ValueError(f"workers = {workers!r}: must be an integer >= 1")
+        raise TypeError(f"workers = {workers!r}: must be an integer >= 0")
+    w = operator.index(workers)
+    if w < 0:
+        raise ValueError(f"workers = {workers!r}: must be an integer >= 0 (0 or 1: no extra processes)")
+    n = max(w, 1)
+    check = {k: v for k, v in kwargs.items() if k != "dirac"}
+    if "dirac" in kwargs and kwargs.get("dm") is None:
+        check["dm"] = dm_kind(kwargs["dirac"])
+    for m in ms:
+        check_target_args(m, **check)
     job = partial(thermal_target, **kwargs)
     if n == 1 or len(ms) < 2:
         return (job(m) for m in ms)

@@ -91,6 +91,51 @@ def test_cli_scan_writes_table_and_plot(tmp_path, monkeypatch):
     assert cli.main(["scan", "--grid", "m_chi=0.01:0.05:2", "-o", "s.txt", "-q"]) == 2
 
 
+def test_cli_scan_records_its_card_and_survives_no_limit(tmp_path, monkeypatch, capsys):
+    """The table's metadata records the card and the resolved card (the epsilon and alpha_D the
+    signal assumes), the HDF5 columns carry descriptions, and a scan with no finite limit anywhere
+    (the pi0 channel closed at m_chi = 0.3 GeV) still writes its table and an annotated figure
+    (exit 0) and says why there is no limit."""
+    import json
+
+    import h5py
+
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["scan", "--grid", "m_chi=0.3:0.3:1", "--set", 'production.channels=["pi0"]', "--set",
+                     "run.precision=0.3", "--background", "10", "-o", "c.h5", "--plot", "c.png", "-q"])
+    assert code == 0
+    assert "no finite limit at any point" in capsys.readouterr().err
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    with h5py.File(tmp_path / "c.h5") as f:
+        settings = json.loads(f.attrs["settings"])
+        assert f["scan/epsilon_limit"][0] == np.inf
+        assert "GeV" in f["scan/m_chi"].attrs["description"]
+        assert "card's epsilon and alpha_D" in f["scan/signal_events"].attrs["description"]
+    assert settings["card"] == "built-in miniboone"
+    card = settings["resolved_card_first_point"]
+    assert card["model"]["epsilon"] == 1e-3 and card["model"]["alpha_d"] == 0.1 and card["model"]["m_chi"] == 0.3
+    assert card["production"]["channels"] == ["pi0"] and settings["bdgen_version"] == bdgen.__version__
+
+
+@pytest.mark.slow
+def test_cli_scan_thermal_line_at_varying_ratio_is_flagged(tmp_path, monkeypatch, capsys):
+    """With m_V fixed by the card, --thermal computes each point's target at its own m_V/m_chi: the
+    run says so (the usual lines are at a fixed ratio); a scan in m_V at fixed m_chi is drawn
+    against m_V."""
+    from types import SimpleNamespace
+
+    from bdgen.plotting import plot_sensitivity
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["scan", "--grid", "m_chi=0.005:0.01:2:log", "--set", "run.precision=0.3", "--background", "10",
+                     "-o", "f.csv", "--plot", "f.png", "-q", "--thermal"]) == 0
+    assert "each point's own m_V/m_chi (10 to 20)" in capsys.readouterr().err
+    pts = [SimpleNamespace(m_chi=0.02, m_v=mv, y_limit=1e-9 * mv, y_upper=np.nan) for mv in (0.05, 0.08)]
+    assert plot_sensitivity(pts, tmp_path / "v.png", x="m_v").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="x = 'y'"):
+        plot_sensitivity(pts, tmp_path / "w.png", x="y")
+
+
 def test_cli_plot_spectra(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["run", "--set", "run.events=200", "-o", "e.h5", "-q"]) == 0

@@ -45,6 +45,25 @@ def test_degrees_of_freedom():
     assert dof(10.0)[0] == approx(86.25, rel=0.03)  # b, c, tau relativistic; W, Z, H, t not yet
 
 
+def test_thermal_target_arguments_checked():
+    """Bad arguments are refused before any work, naming the argument, its value and what is
+    allowed (the CLI's checks, in the API); the result carries m_chi and m_V."""
+    for kw, msg in [({"m_chi": -0.01}, "m_chi = -0.01: must be a finite mass above m_e"),
+                    ({"m_chi": 3e-4}, "m_chi = 0.0003: must be a finite mass above m_e"),
+                    ({"m_chi": math.nan}, "m_chi = nan"),
+                    ({"ratio": math.inf}, "ratio = inf: m_V/m_chi must be finite and > 2"),
+                    ({"alpha_d": 0.0}, "alpha_d = 0.0: must be finite and > 0"),
+                    ({"splitting": 0.1}, "splitting = 0.1: the pseudo-Dirac mass splitting; dm is 'scalar'"),
+                    ({"dm": "pseudo_dirac", "splitting": 1.5}, r"splitting = 1.5: Delta/m_chi1 must be in \[0, 1\)"),
+                    ({"neutrinos": "coupled", "chi_heating": False}, "chi_heating = False: only with neutrinos = "
+                                                                      "'decoupled'")]:
+        args = {"m_chi": 0.01, **kw}
+        with pytest.raises(ValueError, match=msg):
+            thermal_target(args.pop("m_chi"), **args)
+    r = _target(0.01, "scalar")
+    assert r["m_chi"] == 0.01 and r["m_v"] == approx(0.03, rel=1e-15)
+
+
 def test_neutrino_histories():
     """Once the e+e- are gone (10 keV): neutrinos kept at the photon temperature ("coupled"),
     g = h = 2 + (7/8) 6 = 7.25; decoupled at 2 MeV with (T_nu/T)^3 = 4/11, g = 2 + 5.25 (4/11)^(4/3)
@@ -56,7 +75,7 @@ def test_neutrino_histories():
         assert dof(T, "coupled") == dof(T, "decoupled")
     with pytest.raises(ValueError, match="neutrinos = 'hot'.*decoupled, coupled"):
         thermal_target(0.01, neutrinos="hot")
-    with pytest.raises(ValueError, match=r"ratio = 2.0005: m_V/m_chi must be > 2.001"):
+    with pytest.raises(ValueError, match=r"ratio = 2.0005: m_V/m_chi must be finite and > 2.001"):
         thermal_target(0.01, ratio=2.0005, dm="pseudo_dirac")
 
 
@@ -239,7 +258,7 @@ def test_pseudo_dirac_pieces():
 
 @cache
 def _target(m, dm, splitting=DEFAULT_SPLITTING):
-    return thermal_target(m, dm=dm, splitting=splitting)
+    return thermal_target(m, dm=dm, splitting=splitting if dm == "pseudo_dirac" else None)
 
 
 @pytest.mark.slow
@@ -434,8 +453,11 @@ def test_thermal_targets_in_parallel(tmp_path, monkeypatch):
     assert [r["m_chi"] for r in two] == [0.02, 0.01]  # in the order asked, not of completion
     assert [r["y"] for r in two] == [r["y"] for r in one]
     assert one[0]["y"] == thermal_target(0.02, dm="majorana")["y"] and one[0]["y"] > one[1]["y"]
-    with pytest.raises(ValueError, match="workers = 0"):
-        iter_thermal_targets([0.01], workers=0)  # checked at the call, not at the first result
+    with pytest.raises(ValueError, match="workers = -1"):
+        iter_thermal_targets([0.01], workers=-1)  # checked at the call, not at the first result
+    with pytest.raises(ValueError, match="m_chi = 0.0003: must be a finite mass above m_e"):
+        iter_thermal_targets([0.01, 0.0003])  # every mass checked before the first is computed
+    assert thermal_targets([0.02], workers=0, dm="majorana") == one[:1]  # 0, as in the CLI: no extra processes
     with pytest.raises(TypeError, match="workers = True"):
         thermal_targets([0.01], workers=True)
     assert thermal_targets([], workers=np.int64(2)) == []
@@ -468,6 +490,9 @@ def test_cli_thermal_species(tmp_path, monkeypatch):
     assert "neutrinos decoupled (chi not in the plasma)" in lines[0]
     assert float(lines[2].split(",")[3]) == approx(thermal_target(0.001, chi_heating=False)["y"], rel=1e-6)
     assert cli.main(["thermal", "--neutrinos", "coupled", "--no-chi-heating", "-o", "q.csv"]) == 2
+    assert cli.main(["thermal", "--grid", "m_chi=0.0001:0.001:2:log", "-o", "q.csv"]) == 2  # below m_e
+    assert cli.main(["thermal", "--ratio", "inf", "-o", "q.csv"]) == 2
+    assert cli.main(["thermal", "--grid", "m_v=0.01:0.1:3", "-o", "q.csv"]) == 2
     with pytest.raises(SystemExit) as exc:
         cli.main(["thermal", "--neutrinos", "hot", "-o", "q.csv"])
     assert exc.value.code == 2
