@@ -126,7 +126,8 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
         drawn = True
     if compare:
         data = read_limits_csv(compare)
-        ax.plot(data[:, 0], data[:, 1], "--", color="black", label=Path(compare).stem)
+        ax.plot(data[:, 0], data[:, 1], "--", color="black", label=Path(compare).stem,
+                marker="o" if len(data) < 2 else None)  # a single row is a point, not a line
         drawn = True
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -154,7 +155,9 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
 
 def read_limits_csv(path: str | Path) -> np.ndarray:
     """Published limits to draw: a CSV file with columns m_chi (GeV), Y (further columns and
-    ``#`` comment lines ignored).  Returns an array of shape (n, 2).
+    ``#`` comment lines ignored); if its first other line names the columns and they include
+    ``m_chi`` and ``y`` (any case), those two are used, so a ``bdgen thermal`` or ``bdgen scan``
+    table (``y`` / ``y_limit``) can be drawn as it is.  Returns an array of shape (n, 2).
 
     Raises
     ------
@@ -167,10 +170,19 @@ def read_limits_csv(path: str | Path) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise CardError(f"--compare \"{p}\": file not found")
+    cols = (0, 1)
+    try:
+        first = next((ln for ln in p.read_text().splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CardError(f"--compare \"{p}\": cannot read it ({exc})") from None
+    names = [c.strip().lower() for c in first.split(",")]
+    y_name = "y" if "y" in names else "y_limit" if "y_limit" in names else None
+    if "m_chi" in names and y_name is not None:
+        cols = (names.index("m_chi"), names.index(y_name))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            data = np.atleast_2d(np.genfromtxt(p, delimiter=",", comments="#", usecols=(0, 1)))
+            data = np.atleast_2d(np.genfromtxt(p, delimiter=",", comments="#", usecols=cols))
     except ValueError as exc:
         raise CardError(f"--compare \"{p}\": expected CSV columns m_chi (GeV), Y ({exc})") from None
     # a header line without '#' (e.g. "m_chi,Y") reads as a row of nan: drop leading such rows

@@ -250,3 +250,17 @@ def test_cli_scan_plot_several_thermal_targets(tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as exc:
         cli.main(["scan", "--grid", "m_chi=0.01:0.03:2:log", "-o", "t.csv", "--plot", "t.png", "--thermal", "wimp"])
     assert exc.value.code == 2
+
+
+def test_compare_reads_named_columns_of_bdgen_tables(tmp_path):
+    """--compare takes columns 0 and 1, or m_chi and y (y_limit) when the first line names them,
+    so the tables of bdgen thermal and bdgen scan can be drawn as they are."""
+    from bdgen.plotting import read_limits_csv
+
+    (tmp_path / "th.csv").write_text("# bdgen thermal target: ...\nm_chi,m_v,epsilon,y,sigma_v_cm3_s\n"
+                                     "0.01,0.03,1e-5,2e-11,5e-26\n0.02,0.06,2e-5,8e-11,5e-26\n")
+    np.testing.assert_array_equal(read_limits_csv(tmp_path / "th.csv"), [[0.01, 2e-11], [0.02, 8e-11]])
+    (tmp_path / "sc.csv").write_text("# bdgen scan: {}\nm_chi,m_v,signal_events,y_limit\n0.01,0.03,5.0,3e-10\n")
+    np.testing.assert_array_equal(read_limits_csv(tmp_path / "sc.csv"), [[0.01, 3e-10]])
+    (tmp_path / "pub.csv").write_text("0.01,1e-9,extra\n0.02,2e-9,extra\n")
+    np.testing.assert_array_equal(read_limits_csv(tmp_path / "pub.csv"), [[0.01, 1e-9], [0.02, 2e-9]])
