@@ -143,17 +143,6 @@ def _nu_ratio3(T: float, t_nu_dec: float, h_ge: float, chi: ChiStates = ()) -> f
     return (h_ge + _h_chi(T, chi)) / (5.5 + _h_chi(t_nu_dec, chi))
 
 
-def _dof_exact(T: float, t_nu_dec: float = T_NU_DEC, chi: ChiStates = ()) -> tuple[float, float]:
-    """(g_eff, h_eff) at temperature T (GeV), from the Bose/Fermi integrals; the neutrinos share the
-    photon temperature above ``t_nu_dec`` (GeV) and below it keep their own entropy (0: always);
-    ``chi``: chi's states, whose entropy goes to the photons after neutrino decoupling
-    (:func:`_nu_ratio3`; chi's own g, h are left out: by freeze-out they are a few 1e-4 of the total
-    or less, and including them moves the target by ~3e-5, docs/thermal.md section 4)."""
-    g_eff, h_eff, h_ge = _dof_sm(T)
-    ratio3 = _nu_ratio3(T, t_nu_dec, h_ge, chi)
-    return g_eff + 6 * 7 / 8 * ratio3 ** (4 / 3), h_eff + 6 * 7 / 8 * ratio3
-
-
 def neutrino_history(neutrinos: str) -> float:
     """The neutrino decoupling temperature (GeV) of a history in NEUTRINO_HISTORIES (0 for "coupled");
     ValueError naming the value otherwise."""
@@ -173,8 +162,12 @@ def _sm_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=8)
 def _dof_table(t_nu_dec: float = T_NU_DEC, chi: ChiStates = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ln T, g_eff, h_eff on the points of :func:`_sm_table` (:func:`_dof_exact`; computed once per
-    t_nu_dec and chi)."""
+    """ln T, g_eff, h_eff on the points of :func:`_sm_table` (computed once per t_nu_dec and chi):
+    the SM plasma from the Bose/Fermi integrals plus the neutrinos, at the photon temperature above
+    ``t_nu_dec`` (GeV; 0: always) and below it with their own entropy, (T_nu/T)^3 from
+    :func:`_nu_ratio3` with chi's states ``chi`` in the plasma they leave behind.  chi's own g, h
+    are left out: by freeze-out they are a few 1e-4 of the total or less, and including them moves
+    the target by ~3e-5 (docs/thermal.md section 4)."""
     ln_t, g0, h0, hge = _sm_table()
     ratio3 = [_nu_ratio3(math.exp(v), t_nu_dec, he, chi) for v, he in zip(ln_t.tolist(), hge.tolist(), strict=True)]
     # element by element in Python floats (numpy's array power can differ in the last bit)
