@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import secrets
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -90,6 +90,7 @@ class ScanPoint:
     n_events: int
     epsilon_upper: float = math.nan
     y_upper: float = math.nan
+    channel_errors: dict[str, float] = field(default_factory=dict)
 
 
 def signal_vs_epsilon(events: dict[str, np.ndarray], cfg: Config) -> Callable[[float], float]:
@@ -274,6 +275,7 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         points.append(ScanPoint(
             m_chi=m.m_chi, m_v=m.m_v, signal_events=s["signal_events"], signal_events_error=s["signal_events_error"],
             channels={c["production"]: c["events"] for c in s["channels"]},
+            channel_errors={c["production"]: c["error"] for c in s["channels"]},
             epsilon_limit=eps_lim,
             y_limit=float(y_parameter(eps_lim, m.alpha_d, m.m_chi, m.m_v)) if math.isfinite(eps_lim) else eps_lim,
             n_events=s["n_events"],
@@ -312,6 +314,13 @@ _COLUMN_DOC = {
 }
 
 
+def _channel_column_doc(name: str) -> str:
+    """Description of an ``events_<channel>`` or ``events_error_<channel>`` column."""
+    if name.startswith("events_error_"):
+        return "statistical error of the signal events from production channel " + name.removeprefix("events_error_")
+    return "signal events from production channel " + name.removeprefix("events_")
+
+
 def write_table(points: list[ScanPoint], settings: dict[str, Any], path: str, *, overwrite: bool = False) -> None:
     """Write the scan as CSV (``.csv``) or HDF5 (``.h5``/``.hdf5``), atomically."""
     import json
@@ -333,6 +342,7 @@ def write_table(points: list[ScanPoint], settings: dict[str, Any], path: str, *,
     }
     for c in chans:
         cols[f"events_{c}"] = np.array([p.channels.get(c, 0.0) for p in points])
+        cols[f"events_error_{c}"] = np.array([p.channel_errors.get(c, 0.0) for p in points])
     suffix = Path(path).suffix.lower()
     with atomic_path(path, overwrite=overwrite) as tmp:
         if suffix == ".csv":
@@ -347,8 +357,7 @@ def write_table(points: list[ScanPoint], settings: dict[str, Any], path: str, *,
                 g = f.create_group("scan")
                 for k, v in cols.items():
                     g[k] = v
-                    g[k].attrs["description"] = _COLUMN_DOC.get(k, "signal events from production channel "
-                                                                     + k.removeprefix("events_"))
+                    g[k].attrs["description"] = _COLUMN_DOC.get(k, _channel_column_doc(k))
                 f.attrs["settings"] = json.dumps(settings)
         else:
             raise CardError(f"-o = {path!r}: a scan table is .csv, .h5 or .hdf5")

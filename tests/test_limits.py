@@ -87,6 +87,13 @@ def test_cli_scan_writes_table_and_plot(tmp_path, monkeypatch):
     assert {"m_chi", "m_v", "signal_events", "epsilon_limit", "y_limit"} <= set(header)
     rows = np.loadtxt(tmp_path / "s.csv", delimiter=",", skiprows=2, ndmin=2)
     np.testing.assert_allclose(rows[:, header.index("m_v")], 3 * rows[:, header.index("m_chi")], rtol=1e-12, atol=0)
+    # per production channel: events and their errors, adding up to the total (errors in quadrature)
+    chans = [c.removeprefix("events_error_") for c in header if c.startswith("events_error_")]
+    assert chans and all(f"events_{c}" in header for c in chans)
+    total = sum(rows[:, header.index(f"events_{c}")] for c in chans)
+    np.testing.assert_allclose(total, rows[:, header.index("signal_events")], rtol=1e-6)
+    err2 = sum(rows[:, header.index(f"events_error_{c}")] ** 2 for c in chans)
+    assert np.all(err2 > 0) and np.all(np.sqrt(err2) <= 1.5 * rows[:, header.index("signal_events_error")])
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     assert cli.main(["scan", "--grid", "m_chi=0.01:0.05:2", "-o", "s.txt", "-q"]) == 2
 
