@@ -320,7 +320,7 @@ def _scan(args: argparse.Namespace) -> int:
             raise CardError(f"--compare \"{args.compare}\": draws on the --plot figure; give --plot too")
         from .plotting import read_limits_csv
 
-        read_limits_csv(args.compare)
+        read_limits_csv(args.compare, x="m_v" if [g.name for g in grids] == ["m_v"] else "m_chi")
     if args.thermal is not None and not args.plot:
         raise CardError("--thermal: draws the thermal targets on the --plot figure; give --plot too "
                         "(or compute them with 'bdgen thermal')")
@@ -352,28 +352,32 @@ def _scan(args: argparse.Namespace) -> int:
         from .plotting import plot_sensitivity
 
         thermal = None
+        x_axis = "m_v" if [g.name for g in grids] == ["m_v"] else "m_chi"
         if args.thermal is not None:
             from . import constants as C
-            from .config import load_card as _load
-            from .thermal import DEFAULT_SPLITTING, min_ratio, thermal_target
+            from .thermal import min_ratio, thermal_target
 
-            cfg0 = _load(args.card, [o for o in args.overrides if "*" not in o])
-            inelastic = cfg0.model.name == "inelastic"  # chi1 chi2: the pseudo-Dirac target, the card's splitting
+            card0 = settings["resolved_card_first_point"]  # scans are dark-photon cards (run_scan refuses others)
             thermal = {}
-            for dm in dict.fromkeys(args.thermal or ["pseudo_dirac" if inelastic else cfg0.model.dm]):
-                line = []
+            for dm in dict.fromkeys(args.thermal or [card0["model"]["dm"]]):
+                line, failed = [], []
                 for p in points:
-                    split = cfg0.model.delta / p.m_chi if (inelastic and dm == "pseudo_dirac") else DEFAULT_SPLITTING
-                    if p.m_v > min_ratio(dm, split) * p.m_chi and p.m_chi > C.M_E:  # V -> chi chi' and ee open
-                        line.append((p.m_chi, thermal_target(p.m_chi, ratio=p.m_v / p.m_chi,
-                                                             alpha_d=cfg0.model.alpha_d, dm=dm,
-                                                             splitting=split if dm == "pseudo_dirac" else None)["y"]))
+                    if not (p.m_v > min_ratio(dm) * p.m_chi and p.m_chi > C.M_E):  # V -> chi chi' and ee open
+                        continue
+                    try:
+                        y = thermal_target(p.m_chi, ratio=p.m_v / p.m_chi, alpha_d=card0["model"]["alpha_d"], dm=dm)["y"]
+                    except ValueError as exc:  # no eps gives Omega h^2 = 0.12 there
+                        failed.append(f"m_chi = {p.m_chi:.4g}: {exc}")
+                        continue
+                    line.append((getattr(p, x_axis), y))
+                for f in failed:
+                    print(f"bdgen: note: no thermal target for {dm} at {f}", file=sys.stderr)
                 if not line:
-                    print(f"bdgen: note: no thermal target for {dm} (m_V <= {min_ratio(dm, 0.0):g} m_chi or "
-                          "m_chi <= m_e at every point)", file=sys.stderr)
+                    print(f"bdgen: note: no thermal target for {dm} at any point (m_V <= {min_ratio(dm):g} m_chi, "
+                          "m_chi <= m_e or no eps fits)", file=sys.stderr)
                 elif len(line) < len(points):
                     print(f"bdgen: note: thermal target for {dm} at {len(line)} of {len(points)} points (none where "
-                          f"m_V <= {min_ratio(dm, 0.0):g} m_chi or m_chi <= m_e)", file=sys.stderr)
+                          f"m_V <= {min_ratio(dm):g} m_chi, m_chi <= m_e or no eps fits)", file=sys.stderr)
                 thermal[dm] = line
             ratios = [p.m_v / p.m_chi for p in points]
             if thermal and max(ratios) > min(ratios) * (1 + 1e-9):
@@ -382,12 +386,13 @@ def _scan(args: argparse.Namespace) -> int:
                       "the usual fixed-ratio lines", file=sys.stderr)
         fixed_ratio = len({round(p.m_v / p.m_chi, 9) for p in points}) == 1
         plot_sensitivity(points, args.plot, compare=args.compare, thermal=thermal,
-                         x="m_v" if [g.name for g in grids] == ["m_v"] else "m_chi",
+                         x=x_axis,
                          title=f"{100 * args.cl:g}% CL, background {args.background:g}"
                                + (f" ± {args.background_error:g}" if args.background_error else "")
                                + f", signal < {settings['signal_upper_limit']:.3g} events, "
                                + f"$\\alpha_D$ = {settings['resolved_card_first_point']['model']['alpha_d']:g}"
-                               + (f", $m_V$ = {points[0].m_v / points[0].m_chi:.3g} $m_\\chi$" if fixed_ratio else ""))
+                               + (f", $m_V$ = {points[0].m_v / points[0].m_chi:.3g} $m_\\chi$" if fixed_ratio else "")
+                               + (f", $m_\\chi$ = {points[0].m_chi:.4g} GeV" if x_axis == "m_v" else ""))
     if not any(math.isfinite(p.epsilon_limit) for p in points):
         print("bdgen: note: no finite limit at any point (inf: no signal there; nan: no epsilon of the grid "
               "excluded, for visible decays)", file=sys.stderr)

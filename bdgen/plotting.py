@@ -5,6 +5,7 @@ Only this module imports matplotlib.
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 from typing import Any
@@ -91,9 +92,9 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
                      x: str = "m_chi") -> Path:
     """Y = eps^2 alpha_D (m_chi/m_V)^4 excluded at the scan's CL against m_chi (GeV; ``x="m_v"``:
     against m_V, for scans in m_V at fixed m_chi) on log-log axes, with
-    optional published limits from a CSV file with columns m_chi (GeV), Y (and an optional
-    third column ignored), and thermal targets: a list of (m_chi GeV, Y) points, or a dict
-    species -> such a list (one line per species, labelled).  Points without a finite limit are
+    optional published limits from a CSV file (:func:`read_limits_csv`, columns x (GeV), Y), and
+    thermal targets: a list of (x GeV, Y) points, or a dict species -> such a list (one line per
+    species, labelled).  Points without a finite limit are
     left out; with none at all the figure says so (and is still written)."""
     import matplotlib
 
@@ -125,7 +126,7 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
         ax.plot(tm[:, 0], tm[:, 1], styles[k % 4], color="tab:green", label=label)
         drawn = True
     if compare:
-        data = read_limits_csv(compare)
+        data = read_limits_csv(compare, x=x)
         ax.plot(data[:, 0], data[:, 1], "--", color="black", label=Path(compare).stem,
                 marker="o" if len(data) < 2 else None)  # a single row is a point, not a line
         drawn = True
@@ -153,43 +154,48 @@ def plot_sensitivity(points: list[Any], path: str | Path, *, title: str = "", co
     return out
 
 
-def read_limits_csv(path: str | Path) -> np.ndarray:
-    """Published limits to draw: a CSV file with columns m_chi (GeV), Y (further columns and
-    ``#`` comment lines ignored); if its first other line names the columns and they include
-    ``m_chi`` and ``y`` (any case), those two are used, so a ``bdgen thermal`` or ``bdgen scan``
-    table (``y`` / ``y_limit``) can be drawn as it is.  Returns an array of shape (n, 2).
+def read_limits_csv(path: str | Path, x: str = "m_chi") -> np.ndarray:
+    """Published limits to draw: a CSV file with columns x (``m_chi``, or ``m_v`` for a scan in m_V;
+    GeV) and Y, further columns and ``#`` comment lines ignored.  If the first line that is not a
+    comment names the columns and they include ``x`` and ``y`` or ``y_limit`` (any case, quotes
+    and a byte-order mark ignored), those two are used, so the tables of ``bdgen thermal`` and
+    ``bdgen scan`` can be drawn as they are; their rows without a finite Y (a scan's inf / nan: no
+    limit there) are left out.  Returns an array of shape (n, 2).
 
     Raises
     ------
     CardError
-        Missing file, fewer than two numeric columns, or a value that is not finite and positive
-        (the axes are logarithmic).
+        Missing or unreadable file, fewer than two numeric columns, or a value that is not finite
+        and positive (the axes are logarithmic), in one line.
     """
     from .errors import CardError
 
     p = Path(path)
     if not p.is_file():
         raise CardError(f"--compare \"{p}\": file not found")
-    cols = (0, 1)
     try:
-        first = next((ln for ln in p.read_text().splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+        text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CardError(f"--compare \"{p}\": cannot read it ({exc})") from None
-    names = [c.strip().lower() for c in first.split(",")]
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+    names = [c.strip().strip("\"'").lower() for c in first.split(",")]
     y_name = "y" if "y" in names else "y_limit" if "y_limit" in names else None
-    if "m_chi" in names and y_name is not None:
-        cols = (names.index("m_chi"), names.index(y_name))
+    named = x in names and y_name is not None
+    cols = (names.index(x), names.index(y_name)) if named else (0, 1)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            data = np.atleast_2d(np.genfromtxt(p, delimiter=",", comments="#", usecols=cols))
+            data = np.atleast_2d(np.genfromtxt(io.StringIO(text), delimiter=",", comments="#", usecols=cols))
     except ValueError as exc:
-        raise CardError(f"--compare \"{p}\": expected CSV columns m_chi (GeV), Y ({exc})") from None
+        detail = " ".join(str(exc).split())
+        raise CardError(f"--compare \"{p}\": expected CSV columns {x} (GeV), Y ({detail})") from None
     # a header line without '#' (e.g. "m_chi,Y") reads as a row of nan: drop leading such rows
     while data.shape[0] and data.shape[1] == 2 and np.all(np.isnan(data[0])):
         data = data[1:]
+    if named and data.size and data.shape[1] == 2:
+        data = data[np.isfinite(data[:, 1])]  # a bdgen table's points without a limit
     if data.size == 0 or data.shape[1] != 2 or not np.all(np.isfinite(data)) or not np.all(data > 0):
-        raise CardError(f"--compare \"{p}\": expected rows of two positive numbers m_chi (GeV), Y; "
+        raise CardError(f"--compare \"{p}\": expected rows of two positive numbers {x} (GeV), Y; "
                         "found missing, non-numeric or non-positive values")
     return data
 

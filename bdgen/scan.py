@@ -57,6 +57,8 @@ def parse_grid(spec: str, names: tuple[str, ...] = GRID_VARIABLES) -> Grid:
         lo, hi, n = float(lo_s), float(hi_s), int(n_s)
     except ValueError:
         raise CardError(f"--grid {spec!r}: LO and HI must be numbers") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise CardError(f"--grid {spec!r}: LO and HI must be finite")
     if not (0 < lo <= hi) or n < 1 or (n > 1 and lo == hi):
         raise CardError(f"--grid {spec!r}: need 0 < LO < HI (LO = HI only with N = 1) and N >= 1")
     values = np.geomspace(lo, hi, n) if (kind or "log") == "log" else np.linspace(lo, hi, n)

@@ -514,7 +514,8 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     Bad arguments raise ValueError before any work (:func:`check_target_args`).
     <sigma v> is proportional to eps^2 (Gamma_V is dominated by V -> chi chi for alpha_D >> eps^2
     alpha), so it is tabulated once at a reference eps and scaled; the scaling is re-checked by
-    recomputing the table at the final eps.  Returns {"m_chi", "m_v" (GeV), "epsilon", "y",
+    recomputing the table at the final eps (and the solution repeated from that table while the
+    check is off by more than 1%, as when alpha_D is so small that Gamma_V is not V -> chi chi).  Returns {"m_chi", "m_v" (GeV), "epsilon", "y",
     "sigma_v_cm3_s"} (<sigma v> of the Boltzmann equation at x = 20 in cm^3/s,
     :func:`sigma_v_effective`) and "omega_h2_check" (Omega h^2 with the recomputed table).
     ValueError if no eps in [1e-9, 1] gives Omega h^2 = 0.120.
@@ -526,26 +527,33 @@ def thermal_target(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5, di
     sp = species(kind, splitting)
     kw = {"g_chi": sp["g_chi"], "self_conjugate": sp["self_conjugate"], "states": sp["states"],
           "neutrinos": neutrinos, "chi": chi_plasma_states(kind, m_chi, splitting) if chi_heating else ()}
-    eps_ref = 1e-4
-    table = _sigma_v_table(m_chi, m_v, eps_ref, alpha_d, kind, splitting)
-
-    def omega(log_eps: float) -> float:
-        scale = (math.exp(log_eps) / eps_ref) ** 2
-        return relic_abundance(m_chi, lambda x: scale * table(x), **kw)
-
-    f = lambda le: math.log(omega(le) / OMEGA_H2)
+    eps_tab = 1e-4
+    table = _sigma_v_table(m_chi, m_v, eps_tab, alpha_d, kind, splitting)
     lo, hi = math.log(1e-9), math.log(1.0)
-    f_lo, f_hi = f(lo), f(hi)
-    if not f_lo > 0 > f_hi:
-        raise ValueError(f"m_chi = {m_chi} GeV ({kind}, m_V/m_chi = {ratio}, alpha_D = {alpha_d}): no eps in [1e-9, 1] "
-                         f"gives Omega h^2 = {OMEGA_H2} (Omega h^2 = {math.exp(f_lo) * OMEGA_H2:.3g} at eps = 1e-9, "
-                         f"{math.exp(f_hi) * OMEGA_H2:.3g} at eps = 1)")
-    log_eps = optimize.brentq(f, lo, hi, xtol=1e-5)
-    eps = math.exp(log_eps)
-    check = _sigma_v_table(m_chi, m_v, eps, alpha_d, kind, splitting)
+    for _ in range(4):
+        # <sigma v> scaled as eps^2 from the table made at eps_tab; re-tabulated at the solution
+        # while that scaling is off by more than 1% in Omega (Gamma_V not dominated by V -> chi chi)
+        @lru_cache(maxsize=None)
+        def f(log_eps: float, table=table, eps_tab=eps_tab) -> float:
+            scale = (math.exp(log_eps) / eps_tab) ** 2
+            return math.log(relic_abundance(m_chi, lambda x: scale * table(x), **kw) / OMEGA_H2)
+
+        if not f(lo) > 0 > f(hi):
+            raise ValueError(f"m_chi = {m_chi} GeV ({kind}, m_V/m_chi = {ratio}, alpha_D = {alpha_d}): no eps in "
+                             f"[1e-9, 1] gives Omega h^2 = {OMEGA_H2} (Omega h^2 = {math.exp(f(lo)) * OMEGA_H2:.3g} at "
+                             f"eps = 1e-9, {math.exp(f(hi)) * OMEGA_H2:.3g} at eps = 1)")
+        eps = math.exp(optimize.brentq(f, lo, hi, xtol=1e-5))
+        check = _sigma_v_table(m_chi, m_v, eps, alpha_d, kind, splitting)
+        omega_check = relic_abundance(m_chi, check, **kw)
+        if abs(omega_check / OMEGA_H2 - 1) < 0.01:
+            break
+        table, eps_tab = check, eps
+    else:
+        raise ValueError(f"m_chi = {m_chi} GeV ({kind}, m_V/m_chi = {ratio}, alpha_D = {alpha_d}): <sigma v> does "
+                         f"not scale as eps^2 (Omega h^2 = {omega_check:.3g} at eps = {eps:.3g} after 4 re-tabulations): "
+                         "Gamma_V is not dominated by V -> chi chi at this alpha_D; use a larger alpha_D")
     return {"m_chi": m_chi, "m_v": m_v, "epsilon": eps, "y": eps**2 * alpha_d / ratio**4,
-            "sigma_v_cm3_s": check(20.0) * GEV2_TO_CM3_PER_S,
-            "omega_h2_check": relic_abundance(m_chi, check, **kw)}
+            "sigma_v_cm3_s": check(20.0) * GEV2_TO_CM3_PER_S, "omega_h2_check": omega_check}
 
 
 def thermal_targets(masses, *, workers: int = 1, **kwargs) -> list[dict[str, float]]:
@@ -571,9 +579,11 @@ def iter_thermal_targets(masses, *, workers: int = 1, **kwargs):
     if w < 0:
         raise ValueError(f"workers = {workers!r}: must be an integer >= 0 (0 or 1: no extra processes)")
     n = max(w, 1)
+    unknown = sorted(set(kwargs) - {"ratio", "alpha_d", "dirac", "dm", "splitting", "neutrinos", "chi_heating"})
+    if unknown:
+        raise TypeError(f"thermal_targets: unexpected keyword argument(s) {', '.join(unknown)} (those of thermal_target)")
     check = {k: v for k, v in kwargs.items() if k != "dirac"}
-    if "dirac" in kwargs and kwargs.get("dm") is None:
-        check["dm"] = dm_kind(kwargs["dirac"])
+    check["dm"] = dm_kind(kwargs.get("dirac", False) if kwargs.get("dm") is None else kwargs["dm"])
     for m in ms:
         check_target_args(m, **check)
     job = partial(thermal_target, **kwargs)

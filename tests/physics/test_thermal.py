@@ -27,6 +27,7 @@ from bdgen.thermal import (
     sigma_v_effective,
     sigma_v_thermal,
     thermal_target,
+    thermal_targets,
     total_width_v,
     width_axial_majorana,
     width_v_to_dm,
@@ -62,6 +63,33 @@ def test_thermal_target_arguments_checked():
             thermal_target(args.pop("m_chi"), **args)
     r = _target(0.01, "scalar")
     assert r["m_chi"] == 0.01 and r["m_v"] == approx(0.03, rel=1e-15)
+    assert thermal_targets([0.01], dm=None) == [r]  # dm=None: the old dirac flag decides, as in thermal_target
+    with pytest.raises(TypeError, match="thermal_targets: unexpected keyword argument.*alpha_D"):
+        thermal_targets([0.01], alpha_D=0.5)
+
+
+def test_thermal_target_refuses_before_any_work(monkeypatch):
+    """The checks come before the cross-sections are tabulated (which would take a second or more)."""
+    import bdgen.thermal as th
+
+    def no_work(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("tabulated before the arguments were checked")
+
+    monkeypatch.setattr(th, "_sigma_v_table", no_work)
+    for kw in ({"ratio": 1.5}, {"alpha_d": -1.0}, {"dm": "wimp"}, {"neutrinos": "hot"}):
+        with pytest.raises(ValueError):
+            th.thermal_target(0.01, **kw)
+    with pytest.raises(ValueError, match="m_chi = 0.0001"):
+        th.thermal_targets([0.01, 1e-4])
+
+
+@pytest.mark.slow
+def test_thermal_target_refuses_couplings_where_the_eps_scaling_fails():
+    """At alpha_D = 1e-7 (m_chi = 10 MeV) Gamma_V is dominated by V -> e+e-, the thermal tail through
+    the narrow V resonance does not scale as eps^2, and the tabulate-and-scale solution cannot settle:
+    refused with the reason, not returned with Omega h^2 = 0.2 (as before)."""
+    with pytest.raises(ValueError, match="does not scale as eps\\^2.*use a larger alpha_D"):
+        thermal_target(0.01, alpha_d=1e-7)
 
 
 def test_neutrino_histories():
@@ -446,7 +474,7 @@ def test_phi_resonance_lowers_the_target(monkeypatch):
 def test_thermal_targets_in_parallel(tmp_path, monkeypatch):
     """thermal_targets over two spawned processes gives the targets of one process exactly, in
     order; bad worker counts are refused (API: ValueError; CLI: exit 2 before any work)."""
-    from bdgen.thermal import iter_thermal_targets, thermal_targets
+    from bdgen.thermal import iter_thermal_targets
 
     one = thermal_targets([0.02, 0.01], workers=1, dm="majorana")
     two = thermal_targets([0.02, 0.01], workers=2, dm="majorana")
