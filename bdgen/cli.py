@@ -413,33 +413,25 @@ def _thermal(args: argparse.Namespace) -> int:
     from . import io
     from .scan import parse_grid
     from .physics.widths import R_MEASURED_RANGE
-    from .thermal import DEFAULT_SPLITTING, iter_thermal_targets, min_ratio
+    from .thermal import DEFAULT_SPLITTING, check_target_args, iter_thermal_targets
 
     grid = parse_grid(args.grid, names=("m_chi",))
-    if not (math.isfinite(args.ratio) and args.ratio > 2.0):
-        raise CardError(f"--ratio = {args.ratio}: must be finite and > 2 (V -> chi chi open, away from the resonance)")
-    if not (math.isfinite(args.alpha_d) and args.alpha_d > 0):
-        raise CardError(f"--alpha-d = {args.alpha_d}: must be finite and > 0")
-    from . import constants as C
-
-    if grid.values.min() <= C.M_E:
-        raise CardError(f"--grid {args.grid!r}: m_chi = {grid.values.min():.4g} GeV is not above m_e = {C.M_E:.6g} GeV "
-                        "(chi chibar -> e+ e- closed at rest); thermal targets need m_chi > m_e")
+    # the API's checks (bdgen.thermal.check_target_args), reported with the options' names
+    options = {"m_chi": "--grid m_chi", "ratio": "--ratio", "alpha_d": "--alpha-d", "splitting": "--splitting",
+               "neutrinos": "--neutrinos", "dm": "--dm"}
+    try:
+        for m in (grid.values.min(), grid.values.max()):  # the mass check is a lower bound
+            check_target_args(float(m), ratio=args.ratio, alpha_d=args.alpha_d, dm=args.dm, splitting=args.splitting,
+                              neutrinos=args.neutrinos, chi_heating=args.chi_heating)
+    except ValueError as exc:
+        name, _, rest = str(exc).partition(" = ")
+        if name == "chi_heating":  # "chi_heating = False: why" -> "--no-chi-heating: why"
+            raise CardError(f"--no-chi-heating: {rest.partition(': ')[2]}") from None
+        raise CardError(f"{options.get(name, name)} = {rest.replace('use dm ', 'use --dm ')}") from None
     if args.alpha_d > 1:
         print(f"bdgen: warning: --alpha-d = {args.alpha_d} > 1: the tree-level cross-sections are not reliable "
               "at such couplings", file=sys.stderr)
-    if args.splitting is not None and args.dm != "pseudo_dirac":
-        raise CardError(f"--splitting is the pseudo-Dirac mass splitting; --dm is {args.dm} (use --dm pseudo_dirac)")
     splitting = DEFAULT_SPLITTING if args.splitting is None else args.splitting
-    if args.dm == "pseudo_dirac":
-        if not 0.0 <= splitting < 1.0:
-            raise CardError(f"--splitting = {splitting}: Delta/m_chi1 must be in [0, 1)")
-        if not args.ratio > min_ratio(args.dm, splitting):
-            raise CardError(f"--ratio = {args.ratio}: must be > 2 + splitting = {min_ratio(args.dm, splitting):g} "
-                            "(V -> chi1 chi2 open)")
-    if not args.chi_heating and args.neutrinos != "decoupled":
-        raise CardError(f"--no-chi-heating: only with --neutrinos decoupled (with --neutrinos {args.neutrinos} "
-                        "chi's heat is shared with the neutrinos and there is nothing to switch off)")
     if Path(args.output).suffix.lower() != ".csv":
         raise CardError(f"-o = \"{args.output}\": the table is a .csv file")
     if args.workers < 0:

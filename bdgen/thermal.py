@@ -480,7 +480,8 @@ def check_target_args(m_chi: float, *, ratio: float = 3.0, alpha_d: float = 0.5,
         raise ValueError(f"m_chi = {m_chi}: must be a finite mass above m_e = {C.M_E:.6g} GeV "
                          "(below it chi chibar -> e+ e- is closed at rest)")
     if splitting is not None and kind != "pseudo_dirac":
-        raise ValueError(f"splitting = {splitting}: the pseudo-Dirac mass splitting; dm is {kind!r}")
+        raise ValueError(f"splitting = {splitting}: the pseudo-Dirac mass splitting; dm is {kind!r} "
+                         "(use dm pseudo_dirac)")
     split = DEFAULT_SPLITTING if splitting is None else splitting
     if not 0.0 <= split < 1.0:
         raise ValueError(f"splitting = {split}: Delta/m_chi1 must be in [0, 1)")
