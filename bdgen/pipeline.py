@@ -281,13 +281,18 @@ def _targets(cfg: Config, detectors: list[Detector] | None = None) -> list[Targe
     ]
 
 
-def _g2max(t: Target, q2_hi: float) -> float:
-    """Bound on max(G_E^2, G_M^2) over 0 <= Q^2 <= q2_hi (dense scan, 2% margin)."""
+def _g2max(t: Target, t_lo: float, q2_hi: float, hbarc: float) -> float:
+    """Bound on max(G_E^2, G_M^2) (Z^2 F^2 for a nucleus) over the window's Q^2 = 2 m_T T >=
+    2 m_T t_lo, up to q2_hi (GeV^2; ``hbarc`` in GeV fm as in the Helm F): for Helm the envelope of :func:`FF.helm_bound` at the window's
+    lowest Q (with t_min well above 0 the nuclear F is far below F(0) = 1, and a bound at Q = 0
+    would make the recoil rejection sampling practically never accept); otherwise a dense scan
+    from that Q^2 with a 2% margin."""
     if t.ff_model == FF.POINT:
         return 1.0
+    q2_lo = 2.0 * t.mass * max(t_lo, 0.0)
     if t.ff_model == FF.HELM:
-        return 1.0001 * t.z * t.z  # |F_Helm| <= 1
-    q2 = np.concatenate([[0.0], np.geomspace(1e-6, max(q2_hi, 1e-5), 4000)])
+        return 1.0001 * t.z * t.z * FF.helm_bound(math.sqrt(q2_lo), t.a, hbarc) ** 2
+    q2 = np.concatenate([[q2_lo], np.geomspace(max(q2_lo, 1e-6), max(q2_hi, q2_lo, 1e-5), 4000)])
     best = 0.0
     for q in q2:
         ge, gm = FF.sachs(t.ff_model, q, t.mass, t.mu, t.q2_cut)
@@ -699,6 +704,7 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
     vtx = np.array([1.0 if cfg.production.vertex == "target" else 0.0, tgt.z_start, tgt.length, tgt.lambda_m])
     q2_hi = 2.0 * max(t.mass for t in setup.targets) * min(cfg.signal.t_max, 2.0 * setup.beam.proton_energy)
     tg = setup.targets
+    hbarc = 0.197 if cfg.compat.bdnmc else FF.HBARC_GEV_FM
     out = {
         "chan_cdf": np.cumsum(rates) / rates.sum(),
         "kind": np.array([c.kind for c in open_ch], dtype=np.int64),
@@ -735,10 +741,10 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
         "tg_ff": np.array([t.ff_model for t in tg], dtype=np.int64),
         "tg_mu": np.array([t.mu for t in tg]),
         "tg_q2cut": np.array([t.q2_cut for t in tg]),
-        "tg_g2max": np.array([_g2max(t, q2_hi) for t in tg]),
+        "tg_g2max": np.array([_g2max(t, setup.t_window[0], q2_hi, hbarc) for t in tg]),
         "tg_z": np.array([t.z for t in tg]),
         "tg_a": np.array([t.a for t in tg]),
-        "hbarc": 0.197 if cfg.compat.bdnmc else FF.HBARC_GEV_FM,
+        "hbarc": hbarc,
     }
     out["sig_table"] = _sigma_tables(setup, out)
     return out

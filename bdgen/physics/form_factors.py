@@ -123,3 +123,18 @@ def helm(q, a_nuc, hbarc):  # type: ignore[no-untyped-def]
     else:
         j = 3.0 * (math.sin(x) - x * math.cos(x)) / (x * x * x)
     return j * math.exp(-0.5 * qf * qf * s * s)
+
+
+def helm_bound(q: float, a_nuc: float, hbarc: float) -> float:
+    """An upper bound on |F_Helm(q')| for every q' >= q (GeV), with R, s and hbarc as in :func:`helm`.
+
+    |3 j1(x)/x| = 3 |sin x - x cos x|/x^3 <= min(1, 3/x^3 + 3/x^2) and exp(-q^2 s^2/2) are both
+    non-increasing in q, so their product at q bounds |F| above q.  Used to bound the nuclear
+    recoil density on a window T >= t_min (where F can be far below F(0) = 1).
+    """
+    c = 1.23 * a_nuc ** (1.0 / 3.0) - 0.60
+    r = math.sqrt(c * c + 7.0 / 3.0 * math.pi * math.pi * 0.52 * 0.52 - 5.0 * 0.9 * 0.9)
+    qf = q / hbarc
+    x = qf * r
+    env = 1.0 if x <= 0.0 else min(1.0, 3.0 / x**3 + 3.0 / x**2)
+    return env * math.exp(-0.5 * qf * qf * 0.9 * 0.9)
