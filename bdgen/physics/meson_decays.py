@@ -3,7 +3,9 @@
 The rate is always computed as the three-body decay through the V propagator,
 
     dBR/ds = 2 eps^2 (1 - s/m_M^2)^3 BR(M -> gamma gamma)
-             x (sqrt(s) Gamma_{V* -> chi chi}(s) / pi) / [(s - m_V^2)^2 + m_V^2 Gamma_V^2],   (1)
+             x (sqrt(s) Gamma_{V* -> chi chi}(s) / pi) / [(s - m_V^2)^2 + (Im Pi(s))^2],   (1)
+
+    Im Pi(s) = sqrt(s) Gamma_{V* -> chi chi}(s) + m_V Gamma_vis,
 
 with s = m^2(chi chibar) in [4 m_chi^2, m_M^2] (PHYSICS.md section 3.2; the on-shell two-body
 rate BR(M -> gamma V) = 2 eps^2 (1 - m_V^2/m_M^2)^3 BR(M -> gamma gamma) of Batell, Pospelov,
@@ -13,12 +15,25 @@ BR(V -> chi chi), and it stays valid where that limit fails: m_V > m_M (V only o
 m_V < 2 m_chi (V decays to chi only off shell) and broad V.  So every open point of the
 (m_V, m_chi) plane has a rate, and a closed one (2 m_chi >= m_M) has exactly zero.
 
+The width term is the imaginary part of the V self-energy.  By the optical theorem its dark part
+is sqrt(s) Gamma_{V* -> chi chi}(s), the chi-pair width of a V* of mass sqrt(s) (the running
+width; e.g. PDG RPP 2024, "Resonances", section 50.3: energy-dependent widths), which is
+m_V Gamma(V -> chi chi) on the pole and vanishes at the chi-pair threshold.  The visible part
+(e, mu, hadrons, ~eps^2 alpha, and V_B -> pi0 gamma in the baryonic model) is kept at its
+on-shell value m_V Gamma_vis, Gamma_vis = Gamma_V - Gamma(V -> chi chi).  The fixed-width form
+m_V Gamma_V (PHYSICS.md section 3.2) puts the full on-shell width at every s: where m_V is at or
+just above 2 m_chi for a Dirac chi (Gamma(V -> chi chi) ~ beta -> 0, so Gamma_V -> Gamma_vis ~
+eps^2) its integral grows as Gamma_V^{-1/2}, e.g. BR(pi0 -> gamma chi chibar) = 1.3e-4 at
+m_V = 2 m_chi = 0.1 GeV, eps = 1e-3, about 65 times the bound 2 eps^2 BR(pi0 -> gamma gamma);
+the running width gives 1.6e-7.  Near the pole of a narrow V both forms agree to O(Gamma/m_V)^2;
+for the default card they differ by 1e-4.
+
 For sampling, s is mapped to u = arctan((s - m_V^2)/(m_V Gamma_V)), in which (1) is smooth
 (the Breit-Wigner becomes flat); :func:`s_table` tabulates the cumulative distribution in u.
 
 Under ``compat.bdnmc`` the rate is BdNMC's scalar three-body formula (BdNMC
 ``branchingratios.cpp``, PHYSICS.md section 3.1-3.2): (1) without BR(pi0 -> gamma gamma), the
-eta scaled by BR(eta -> gamma gamma)/BR(pi0 -> gamma gamma), and BdNMC's Gamma_V.
+eta scaled by BR(eta -> gamma gamma)/BR(pi0 -> gamma gamma), and BdNMC's fixed width m_V Gamma_V.
 """
 
 from __future__ import annotations
@@ -98,6 +113,9 @@ class ThreeBody:
     m_recoil: float = 0.0
     process: str = "anomaly"
     m_chi2: float | None = None
+    #: Im Pi(s) = sqrt(s) Gamma_{V* -> dark}(s) + m_V Gamma_vis (True, eq. (1)) or the fixed
+    #: m_V Gamma_V (False: BdNMC's form, ``compat.bdnmc``).
+    running_width: bool = True
 
     @property
     def s_min(self) -> float:
@@ -149,19 +167,38 @@ class ThreeBody:
         ok = (s > self.s_min) & (s < self.s_max)
         ss = np.where(ok, s, 0.5 * (self.s_min + self.s_max))
         root = np.sqrt(ss)
+        g_chi = self.dark_width(root)
+        if self.running_width:
+            im = root * g_chi + self.m_v * self.visible_width
+        else:
+            im = self.m_v * self.gamma_v
+        bw = (root * g_chi / math.pi) / ((ss - self.m_v**2) ** 2 + im * im)
+        out = self.production_shape(ss) * bw
+        return np.where(ok, out, 0.0)
+
+    def dark_width(self, m: float | np.ndarray) -> np.ndarray:
+        """Gamma(V* of mass m (GeV) -> the dark pair) in GeV, zero below threshold; shape of m.
+
+        Dirac: (alpha_D/3) m (1 + 2 r) beta; complex scalar: (alpha_D/12) m beta^3
+        (r = m_chi^2/m^2, beta = (1 - 4 r)^{1/2}; PHYSICS.md section 3.3); chi1 chi2 for
+        inelastic dark matter (:func:`bdgen.physics.inelastic_dm.width_v_to_pair`).
+        """
+        m = np.asarray(m, dtype=float)
         if self.m_chi2 is not None:  # inelastic dark matter: V* -> chi1 chi2
             from .inelastic_dm import width_v_to_pair
 
-            g_chi = width_v_to_pair(root, self.m_chi, self.m_chi2, self.alpha_d)
-        elif self.dirac:
-            g_chi = self.alpha_d * root / 3.0 * (1.0 + 2.0 * self.m_chi**2 / ss) * np.sqrt(
-                1.0 - 4.0 * self.m_chi**2 / ss
-            )
-        else:
-            g_chi = self.alpha_d * root / 12.0 * (1.0 - 4.0 * self.m_chi**2 / ss) ** 1.5
-        bw = (root * g_chi / math.pi) / ((ss - self.m_v**2) ** 2 + self.m_v**2 * self.gamma_v**2)
-        out = self.production_shape(ss) * bw
-        return np.where(ok, out, 0.0)
+            return np.asarray(width_v_to_pair(m, self.m_chi, self.m_chi2, self.alpha_d))
+        r = self.m_chi**2 / np.maximum(m * m, 1e-300)
+        b2 = np.maximum(1.0 - 4.0 * r, 0.0)
+        if self.dirac:
+            return self.alpha_d * m / 3.0 * (1.0 + 2.0 * r) * np.sqrt(b2)
+        return self.alpha_d * m / 12.0 * b2**1.5
+
+    @property
+    def visible_width(self) -> float:
+        """Gamma_vis = Gamma_V - Gamma(V -> dark pair) at m_V (GeV): the part of the width kept
+        fixed in Im Pi(s) of eq. (1)."""
+        return max(self.gamma_v - float(self.dark_width(self.m_v)), 0.0)
 
     def u_of_s(self, s: float | np.ndarray) -> float | np.ndarray:
         """The Breit-Wigner-flattening variable u(s) = arctan((s - m_V^2)/(m_V Gamma_V))."""
@@ -178,6 +215,10 @@ class ThreeBody:
 
     #: Half-width of the core region integrated in u, in units of m_V Gamma_V.
     CORE = 200.0
+    #: Relative tolerance of the quadratures in :meth:`branching_ratio`: near a threshold or a
+    #: very narrow V the integrand's rounding (1 - 4 m_chi^2/s, s - m_V^2) limits them to about
+    #: 1e-8 (scipy then warns of roundoff at 1e-10).
+    EPSREL = 1e-8
 
     def _split(self) -> tuple[float, float]:
         """[s_lo, s_hi]: the part of [s_min, s_max] within CORE m_V Gamma_V of the pole."""
@@ -198,21 +239,36 @@ class ThreeBody:
             return 0.0
         lo, hi = self._split()
         total = 0.0
-        if hi > lo:
+        if hi > lo and self.running_width and lo <= self.s_min:
+            # the pole within CORE widths of the threshold: with the running width the density
+            # goes as (s - s_min)^{-1/2} there when the pair width ~ beta (Dirac, chi1 chi2), so
+            # integrate in v = (s - s_min)^{1/2}, in which it is finite
+            def f(v: float) -> float:
+                return float(self.dbr_ds(self.s_min + v * v)) * 2.0 * v
+
+            v1 = math.sqrt(hi - self.s_min)
+            vp = math.sqrt(max(self.m_v**2 - self.s_min, 0.0))
+            pts = [vp] if 0.0 < vp < v1 else None
+            # absolute tolerance: 1e-5 of the integrand's scale over the range (s_min + v^2
+            # cannot resolve v below ~1e-8 sqrt(s_min) in double precision, so a purely
+            # relative tolerance would chase rounding there, as would beta = (1 - s_min/s)^{1/2})
+            scale = v1 * max(f(v1), f(vp) if pts else 0.0)
+            total += _quad(f, 0.0, v1, points=pts, limit=400, epsabs=1e-5 * scale, epsrel=self.EPSREL)[0]
+        elif hi > lo:
             u0, u1 = float(self.u_of_s(lo)), float(self.u_of_s(hi))
-            total += integrate.quad(self.dbr_du, u0, u1, limit=400, epsabs=0.0, epsrel=1e-10)[0]
+            total += _quad(self.dbr_du, u0, u1, limit=400, epsabs=0.0, epsrel=self.EPSREL)[0]
         m2 = self.m_v**2
         for a, b in ((self.s_min, lo), (hi, self.s_max)):
             if b <= a:
                 continue
             if a >= m2:  # upper tail: x = ln(s - m_V^2)
                 f = lambda x: float(self.dbr_ds(m2 + math.exp(x))) * math.exp(x)  # noqa: E731
-                total += integrate.quad(f, math.log(a - m2), math.log(b - m2), limit=400, epsabs=0.0, epsrel=1e-10)[0]
+                total += _quad(f, math.log(a - m2), math.log(b - m2), limit=400, epsabs=0.0, epsrel=self.EPSREL)[0]
             elif b <= m2:  # lower tail: x = ln(m_V^2 - s)
                 f = lambda x: float(self.dbr_ds(m2 - math.exp(x))) * math.exp(x)  # noqa: E731
-                total += integrate.quad(f, math.log(m2 - b), math.log(m2 - a), limit=400, epsabs=0.0, epsrel=1e-10)[0]
+                total += _quad(f, math.log(m2 - b), math.log(m2 - a), limit=400, epsabs=0.0, epsrel=self.EPSREL)[0]
             else:  # cannot happen: the core contains the pole when it is inside [s_min, s_max]
-                total += integrate.quad(self.dbr_ds, a, b, limit=400, epsabs=0.0, epsrel=1e-10)[0]
+                total += _quad(self.dbr_ds, a, b, limit=400, epsabs=0.0, epsrel=self.EPSREL)[0]
         return float(total)
 
     def s_table(self, n: int = 4097) -> tuple[np.ndarray, np.ndarray]:
@@ -257,6 +313,25 @@ class ThreeBody:
         return np.asarray(self.u_of_s(s_nodes)), cdf
 
 
+def _quad(f, a: float, b: float, **kw) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """scipy.integrate.quad, quiet about roundoff when the error it reaches is below 1e-5 of the result.
+
+    Near a threshold or a very narrow V the rounding of the integrand (1 - 4 m_chi^2/s,
+    s - m_V^2, whose resolution is ~1e-16 m_V^2) stops quad short of EPSREL; a BR known to 1e-5
+    is still ample (far below any Monte Carlo error), so the
+    IntegrationWarning is passed on only when the reached error is larger than that.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", integrate.IntegrationWarning)
+        y, err = integrate.quad(f, a, b, **kw)
+    for w in caught:
+        if not (issubclass(w.category, integrate.IntegrationWarning) and err <= 1e-5 * abs(y)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return y, err
+
+
 def three_body(
     meson: str,
     m_v: float,
@@ -287,6 +362,7 @@ def three_body(
         dirac=dirac,
         gamma_v=g_v,
         gg_factor=meson_gg_factor(meson, bdnmc=bdnmc),
+        running_width=not bdnmc,
     )
 
 
@@ -330,7 +406,8 @@ def capture(m_v: float, m_chi: float, epsilon: float, alpha_d: float, dirac: boo
     """
     gamma_v = total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc)
     if bdnmc:
-        return ThreeBody(BDNMC_CAPTURE_MASS, m_v, m_chi, epsilon, alpha_d, dirac, gamma_v, BDNMC_CAPTURE_FACTOR)
+        return ThreeBody(BDNMC_CAPTURE_MASS, m_v, m_chi, epsilon, alpha_d, dirac, gamma_v, BDNMC_CAPTURE_FACTOR,
+                         running_width=False)
     return ThreeBody(C.M_PIPM + C.M_P, m_v, m_chi, epsilon, alpha_d, dirac, gamma_v, radiative_fraction,
                      m_recoil=C.M_N, process="capture")
 
@@ -362,7 +439,8 @@ def eta_prime_vector(vector: str, m_v: float, m_chi: float, epsilon: float, alph
     pdg, br = ETA_PRIME_VECTOR[vector]
     m_x = float(Particle.from_pdgid(pdg).mass) * 1e-3
     gamma_v = total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc)
-    return ThreeBody(C.M_ETAP, m_v, m_chi, epsilon, alpha_d, dirac, gamma_v, br, m_recoil=m_x, process="vmd")
+    return ThreeBody(C.M_ETAP, m_v, m_chi, epsilon, alpha_d, dirac, gamma_v, br, m_recoil=m_x, process="vmd",
+                     running_width=not bdnmc)
 
 
 def br_eta_prime_bdnmc(m_v: float, epsilon: float) -> float:
@@ -428,11 +506,11 @@ def br_vector_mixing(meson: str, m_v: float, m_chi: float, epsilon: float, alpha
     """BR(M -> V* -> chi chibar) for a vector meson M = rho, omega, phi mixing with V.
 
     The meson couples to the photon with the strength fixed by its e+e- width; replacing the
-    photon by V (coupling eps e, propagator 1/(m_M^2 - m_V^2 + i m_V Gamma_V)) and e+e- by chi
+    photon by V (coupling eps e, propagator 1/(m_M^2 - m_V^2 + i Im Pi(m_M^2))) and e+e- by chi
     chibar (coupling g_D) gives
 
         Gamma(M -> chi chibar)/Gamma(M -> e+e-) = (3 eps^2/alpha) m_M^3 Gamma_{V*->chi chi}(m_M)
-                                                   / [(m_M^2 - m_V^2)^2 + m_V^2 Gamma_V^2],
+                                                   / [(m_M^2 - m_V^2)^2 + Im Pi(m_M^2)^2],
 
     with Gamma_{V*->chi chi}(m_M) the chi-pair width of a V of mass m_M (BdNMC
     ``branchingratios.cpp``, PHYSICS.md section 3.1, with the full propagator at every m_V
@@ -440,7 +518,8 @@ def br_vector_mixing(meson: str, m_v: float, m_chi: float, epsilon: float, alpha
     "The dark photon", arXiv:2005.01515, section 6.2).  The meson is taken as narrow (the
     rho line shape is not folded in).  With ``couplings`` the model's effective mixing of the
     meson (:meth:`bdgen.physics.models.Couplings.meson_epsilon`) replaces eps and its width
-    Gamma_V is used.
+    Gamma_V is used.  Im Pi(s) = sqrt(s) Gamma_{V*->chi chi}(sqrt(s)) + m_V Gamma_vis, the running
+    width of :class:`ThreeBody` (module docstring); BdNMC's fixed m_V Gamma_V under ``bdnmc``.
     """
     m = vector_meson_mass(meson)
     if 2.0 * m_chi >= m:
@@ -452,11 +531,14 @@ def br_vector_mixing(meson: str, m_v: float, m_chi: float, epsilon: float, alpha
         if m <= m_chi + couplings.m_chi2:
             return 0.0
         g_chi = couplings.width_to_dark(m)
+        g_chi_pole = couplings.width_to_dark(m_v)
     else:
         g_v = total_width(m_v, m_chi, epsilon, alpha_d, dirac, bdnmc=bdnmc)
         g_chi = float(width_to_chi(m, alpha_d, m_chi, dirac))
+        g_chi_pole = float(width_to_chi(m_v, alpha_d, m_chi, dirac))
+    im = m_v * g_v if bdnmc else m * g_chi + m_v * max(g_v - g_chi_pole, 0.0)
     br_ee = VECTOR_MESONS[meson][1]
-    return 3.0 * epsilon**2 / alpha * br_ee * m**3 * g_chi / ((m * m - m_v * m_v) ** 2 + m_v * m_v * g_v * g_v)
+    return 3.0 * epsilon**2 / alpha * br_ee * m**3 * g_chi / ((m * m - m_v * m_v) ** 2 + im * im)
 
 
 __all__ = [

@@ -65,14 +65,17 @@ def test_quark_counting() -> None:
 
 
 def test_omega_mixing_rate() -> None:
-    """omega -> V_B* -> chi chi = (3 (2 g)^2/alpha) BR(omega -> ee) m^3 Gamma_chi(m)/|D|^2."""
+    """omega -> V_B* -> chi chi = (3 (2 g)^2/alpha) BR(omega -> ee) m^3 Gamma_chi(m)/|D|^2, with the
+    running width in D: Im = m Gamma_chi(m) + m_V (Gamma_V - Gamma_chi(m_V)), the visible part
+    (V_B -> pi0 gamma, leptons, hadrons) at m_V."""
     cp = _cp(m_v=0.3, m_chi=0.1, alpha_d=0.5)
     br = MD.br_vector_mixing("omega", cp.m_v, cp.m_chi, 0.0, cp.alpha_d, False, couplings=cp)
     m = MD.vector_meson_mass("omega")
     g2 = 4 * 1e-5 / ALPHA
     gam = cp.total_width()
-    want = 3 * g2 / ALPHA * 7.38e-5 * m**3 * float(W.width_to_chi(m, 0.5, 0.1, False)) / (
-        (m * m - 0.09) ** 2 + 0.09 * gam**2)
+    g_m = float(W.width_to_chi(m, 0.5, 0.1, False))
+    im = m * g_m + 0.3 * (gam - float(W.width_to_chi(0.3, 0.5, 0.1, False)))
+    want = 3 * g2 / ALPHA * 7.38e-5 * m**3 * g_m / ((m * m - 0.09) ** 2 + im**2)
     assert br == approx(want, rel=1e-8)
 
 

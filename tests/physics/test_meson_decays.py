@@ -13,6 +13,7 @@ Independent references:
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -66,19 +67,24 @@ def _bd_dbr_ds(s: float, m_v: float, m_chi: float, eps: float, a_d: float) -> fl
 
 def _general_dbr_ds(
     s: float, m_m: float, br_gg: float, m_v: float, m_chi: float, eps: float, a_d: float,
-    dirac: bool, gamma_v: float,
+    dirac: bool, gamma_v: float, running: bool = False,
 ) -> float:
-    """PHYSICS 3.2 general factorised form, transcribed independently."""
+    """PHYSICS 3.2 general factorised form, transcribed independently.  ``running``: the width
+    term sqrt(s) Gamma_chi(sqrt s) + m_V (Gamma_V - Gamma_chi(m_V)) instead of m_V Gamma_V."""
     if not 4 * m_chi**2 < s < m_m**2:
         return 0.0
-    b2 = 1 - 4 * m_chi**2 / s
-    if dirac:
-        g_s = a_d * math.sqrt(s) / 3 * (1 + 2 * m_chi**2 / s) * math.sqrt(b2)
-    else:
-        g_s = a_d * math.sqrt(s) / 12 * b2**1.5
+
+    def g_chi(q2: float) -> float:  # Gamma(V* of mass^2 q2 -> chi chibar), PHYSICS 3.3
+        b2 = max(1 - 4 * m_chi**2 / q2, 0.0)
+        if dirac:
+            return a_d * math.sqrt(q2) / 3 * (1 + 2 * m_chi**2 / q2) * math.sqrt(b2)
+        return a_d * math.sqrt(q2) / 12 * b2**1.5
+
+    g_s = g_chi(s)
+    im = math.sqrt(s) * g_s + m_v * (gamma_v - g_chi(m_v**2)) if running else m_v * gamma_v
     return (
         2 * eps**2 * (1 - s / m_m**2) ** 3 * br_gg
-        * (math.sqrt(s) * g_s / math.pi) / ((s - m_v**2) ** 2 + m_v**2 * gamma_v**2)
+        * (math.sqrt(s) * g_s / math.pi) / ((s - m_v**2) ** 2 + im**2)
     )
 
 
@@ -181,8 +187,13 @@ def test_dbr_ds_general_form(meson: str, dirac: bool) -> None:
     tb = MD.three_body(meson, m_v, m_chi, eps, a_d, dirac)
     g_v = W.total_width(m_v, m_chi, eps, a_d, dirac)
     s_grid = np.linspace(4 * m_chi**2, m_m**2, 31)[1:-1]
-    ref = [_general_dbr_ds(s, m_m, br_gg, m_v, m_chi, eps, a_d, dirac, g_v) for s in s_grid]
+    ref = [_general_dbr_ds(s, m_m, br_gg, m_v, m_chi, eps, a_d, dirac, g_v, running=True) for s in s_grid]
     np.testing.assert_allclose(np.asarray(tb.dbr_ds(s_grid)), ref, rtol=1e-12)
+    # the fixed-width form (BdNMC's, compat.bdnmc) on request
+    ref = [_general_dbr_ds(s, m_m, br_gg, m_v, m_chi, eps, a_d, dirac, g_v) for s in s_grid]
+    np.testing.assert_allclose(np.asarray(replace(tb, running_width=False).dbr_ds(s_grid)), ref, rtol=1e-12)
+    # both agree on the pole
+    assert float(tb.dbr_ds(m_v**2)) == approx(float(replace(tb, running_width=False).dbr_ds(m_v**2)), rel=1e-12)
 
 
 # --- three-body: integrated rate ------------------------------------------------------------
@@ -281,12 +292,48 @@ def test_heavy_v_limit() -> None:
     # for m_chi -> 0 and a scalar (Gamma(s) = alpha_D sqrt(s)/12) gives
     # 2 eps^2 BR_gg alpha_D m^4 B(2, 4)/(12 pi) = eps^2 BR_gg alpha_D m^4/(120 pi)
     # (beta function B(2, 4) = 1/20).  Neglected: 2 <s>/m_V^2 ~ 1e-4 and 4 m_chi^2/m^2 ~ 5e-9:
-    # rel 5e-4.  (Gamma_V/m_V = 0.042 here, so the Gamma_V^2 term, 1.7e-3, is visible.)
+    # rel 5e-4.  With the running width Im Pi(s) = sqrt(s) Gamma_chi(sqrt s) + m_V Gamma_vis
+    # is below 1e-4 m_V^2 for s < m_pi0^2, so the propagator is 1/m_V^4; BdNMC's fixed width
+    # m_V Gamma_V (Gamma_V/m_V = 0.042 here) would add the visible Gamma_V^2 term, 1.7e-3.
     m_v, m_chi, eps, a_d = 10.0, 5e-6, 1e-3, 0.5
     tb = MD.three_body("pi0", m_v, m_chi, eps, a_d, False)
     g_v = W.total_width(m_v, m_chi, eps, a_d, False)
-    ref = eps**2 * 0.98823 * a_d * C.M_PI0**4 / (120 * math.pi) / (m_v**4 + m_v**2 * g_v**2)
+    ref = eps**2 * 0.98823 * a_d * C.M_PI0**4 / (120 * math.pi) / m_v**4
     assert tb.branching_ratio() == approx(ref, rel=5e-4)
+    fixed = replace(tb, running_width=False).branching_ratio()
+    assert fixed == approx(ref * m_v**4 / (m_v**4 + m_v**2 * g_v**2), rel=5e-4)
+    assert fixed / tb.branching_ratio() < 1 - 1e-3
+
+
+def test_dirac_pole_at_threshold() -> None:
+    """m_V = 2 m_chi, Dirac chi: Gamma(V -> chi chibar) ~ beta vanishes on the pole, and with a
+    fixed width m_V Gamma_V (Gamma_V -> Gamma_ee ~ eps^2) the integral grows as Gamma_V^{-1/2}:
+    1.3e-4 at eps = 1e-3, 65 times the bound 2 eps^2 BR(pi0 -> gamma gamma) that no decay through
+    a photon-like V can exceed.  The running width keeps it finite and continuous in m_V.
+    Reference: eq. (1) with the running width typed above (``_general_dbr_ds``), integrated with
+    scipy in v = (s - 4 m_chi^2)^{1/2} (the density ~ (s - 4 m_chi^2)^{-1/2}); rel 1e-6."""
+    m_chi, eps, a_d = 0.05, 1e-3, 0.1
+    bound = 2 * eps**2 * 0.98823
+    g_v = W.total_width(2 * m_chi, m_chi, eps, a_d, True)
+    s0 = 4 * m_chi**2
+
+    def f(v: float) -> float:
+        return 2 * v * _general_dbr_ds(s0 + v * v, C.M_PI0, 0.98823, 2 * m_chi, m_chi, eps, a_d, True, g_v,
+                                       running=True)
+
+    vmax = math.sqrt(C.M_PI0**2 - s0)
+    ref = sum(integrate.quad(f, a, b, limit=400, epsabs=1e-15, epsrel=1e-9)[0]
+              for a, b in ((0.0, 1e-6), (1e-6, 1e-3), (1e-3, vmax)))
+    tb = MD.three_body("pi0", 2 * m_chi, m_chi, eps, a_d, True)
+    br = tb.branching_ratio()
+    assert br == approx(ref, rel=1e-6)
+    assert 0 < br < bound
+    # continuous across the threshold: within 0.3% at m_V = 2 m_chi (1 +- 1e-6), 1% at 1 + 1e-3
+    for d, tol in ((1e-6, 3e-3), (-1e-6, 3e-3), (1e-3, 1e-2)):
+        assert MD.three_body("pi0", 2 * m_chi * (1 + d), m_chi, eps, a_d, True).branching_ratio() \
+            == approx(br, rel=tol)
+    # the fixed width of compat.bdnmc: the Gamma_V^{-1/2} growth
+    assert replace(tb, running_width=False).branching_ratio() > 50 * bound
 
 
 @pytest.mark.parametrize("m_chi", [0.07, C.M_PI0 / 2, 0.5])
