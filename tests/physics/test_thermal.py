@@ -189,11 +189,21 @@ def test_majorana_width_in_propagator():
     k2 = mv**2 / 4 - m * m
     peak = 3 * math.pi / k2 * mv**2 * 2 * g_chi * g_ee / (mv**2 * (g_chi + g_ee) ** 2)
     assert sigma_annihilation(mv**2, m, mv, eps, ad, "majorana") == approx(peak, rel=1e-9)
-    # the same Gamma_V from total_width_v (what the thermal average passes in once, as gamma_v)
-    assert total_width_v(m, mv, eps, ad, "majorana") == approx(g_chi + g_ee, rel=1e-9)
+    # the same Gamma_V from total_width_v; on the pole the fixed width (gamma_v) is the same
+    g_v = total_width_v(m, mv, eps, ad, "majorana")
+    assert g_v == approx(g_chi + g_ee, rel=1e-9)
+    assert sigma_annihilation(mv**2, m, mv, eps, ad, "majorana", gamma_v=g_v) == approx(peak, rel=1e-9)
+    # off the pole the running width sqrt(s) Gamma_V(sqrt s) is in the propagator: at s = 0.9 m_V^2
     s = 0.9 * mv**2
-    assert sigma_annihilation(s, m, mv, eps, ad, "majorana", gamma_v=total_width_v(m, mv, eps, ad, "majorana")) \
-        == sigma_annihilation(s, m, mv, eps, ad, "majorana")
+    rs = math.sqrt(s)
+    b_s = math.sqrt(1 - 4 * m * m / s)
+    im = rs * (ad / 6 * rs * b_s**3 + float(width_to_fermions(rs, C.ALPHA * eps**2, C.M_E)))
+    k2s = s / 4 - m * m
+    g_in_s, g_out_s = 2 * ad / 6 * rs * b_s**3, float(width_to_fermions(rs, C.ALPHA * eps**2, C.M_E))
+    ref = 3 * math.pi / k2s * s * g_in_s * g_out_s
+    assert sigma_annihilation(s, m, mv, eps, ad, "majorana") == approx(ref / ((s - mv**2) ** 2 + im**2), rel=1e-9)
+    assert sigma_annihilation(s, m, mv, eps, ad, "majorana", gamma_v=g_v) \
+        == approx(ref / ((s - mv**2) ** 2 + mv**2 * g_v**2), rel=1e-9)
 
 
 def test_majorana_sigma_v_is_p_wave():
@@ -206,6 +216,27 @@ def test_majorana_sigma_v_is_p_wave():
     # v^2 scaling: doubling v quadruples sigma v (s-wave: unchanged)
     assert _sigma_v_rel("majorana", 2e-3) / _sigma_v_rel("majorana", 1e-3) == approx(4.0, rel=1e-4)
     assert _sigma_v_rel("dirac", 2e-3) / _sigma_v_rel("dirac", 1e-3) == approx(1.0, rel=1e-4)
+
+
+def test_running_width_at_threshold():
+    """At alpha_D = 0.5, m_V = 3 m_chi (the targets' plane) the Dirac width is Gamma_V = 0.152 m_V.
+    The propagator's width term is the running sqrt(s) Gamma_V(sqrt s), which vanishes with the
+    chi-pair phase space at threshold (optical theorem; SM part ~ eps^2), so sigma v there is the
+    closed form 16 pi eps^2 alpha alpha_D m^2/(m_V^2 - 4m^2)^2 (PHYSICS.md section 6) to the e mass
+    and O(beta^2) (1e-3); the fixed width m_V Gamma_V (gamma_v=...) would lower it by the factor
+    1/(1 + m_V^2 Gamma_V^2/(m_V^2 - 4m^2)^2) = 0.930."""
+    m, eps, ad = 0.01, 1e-3, 0.5
+    mv = 3 * m
+    a_swave = 16 * math.pi * eps**2 * C.ALPHA * ad * m**2 / (mv**2 - 4 * m**2) ** 2
+    beta = 1e-3
+    s = 4 * m * m / (1 - beta * beta)
+    sv = sigma_annihilation(s, m, mv, eps, ad, "dirac") * 2 * beta
+    assert sv == approx(a_swave, rel=1e-3)
+    g_v = total_width_v(m, mv, eps, ad, "dirac")
+    assert g_v / mv == approx(0.152, rel=1e-2)
+    fixed = sigma_annihilation(s, m, mv, eps, ad, "dirac", gamma_v=g_v) * 2 * beta
+    assert fixed / sv == approx(1 / (1 + mv**2 * g_v**2 / (mv**2 - 4 * m**2) ** 2), rel=1e-4)
+    assert fixed / sv == approx(0.930, abs=2e-3)
 
 
 @pytest.mark.parametrize("x", [100.0, 1000.0, 10000.0])
