@@ -7,8 +7,10 @@ what is allowed; nothing is written), 130 when interrupted (no output file is le
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,8 +66,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--limit", default="classical", choices=["classical", "feldman_cousins"],
                     help="upper limit on the signal: classical Poisson with background (default) or Feldman-Cousins")
     sc.add_argument("-o", "--output", required=True, help="the table: .csv or .h5")
-    sc.add_argument("--plot", help="also draw Y against m_chi (.png or .pdf)")
-    sc.add_argument("--compare", help="published limits to draw: CSV with columns m_chi, Y")
+    sc.add_argument("--plot", help="also draw Y against m_chi (against m_v for an m_v scan) (.png or .pdf)")
+    sc.add_argument("--compare", help="published limits to draw: CSV with columns m_chi, Y (m_v, Y for an m_v scan)")
     sc.add_argument("--thermal", nargs="*", choices=["scalar", "dirac", "majorana", "pseudo_dirac"], metavar="DM",
                     help="draw thermal relic targets at the card's alpha_D and m_V/m_chi on the plot: for the species "
                          "given (scalar, dirac, majorana, pseudo_dirac; several allowed) or, with no value, the "
@@ -165,7 +167,7 @@ def summary_table(s: dict[str, Any]) -> str:
         f"{'total':<10} {'':<9} {'':>17} {s['mediators_produced']:>11.4g} {_fmt(s['signal_events']):>11} "
         f"{_fmt(s['signal_events_error']):>10}" + (f"   ({100 * rel:.2f}%)" if rel else "")
     )
-    lines.append(f"geometric acceptance {s['geometric_acceptance']:.4g}; {s['n_events']} events written"
+    lines.append(f"geometric acceptance {s['geometric_acceptance']:.4g}; {s['n_events']} events in the sample"
                  + (" (unweighted)" if s["unweighted"] else ""))
     for note in s.get("notes", []):
         lines.append(f"note: {note}")
@@ -187,6 +189,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.scheduler is not None:
         overrides.append(f'run.scheduler="{args.scheduler}"')
     cfg = load_card(args.card, overrides)
+    if args.output and not args.no_output:
+        from .config import output_format
+
+        output_format(args.output, "-o")  # a bad -o is reported as -o, not as run.output
+        # the stored card (provenance) names the file the events went to (the card as given was
+        # checked above, its own run.output included)
+        cfg = load_card(args.card, overrides + [f"run.output={json.dumps(str(args.output))}"])
     if args.no_output and (args.output or args.stream):
         raise CardError("--no-output: cannot be combined with -o or --stream")
     out = None if args.no_output else (args.output or cfg.run.output)
@@ -276,6 +285,9 @@ def _detectors(args: argparse.Namespace) -> int:
         return 0
     d = load_detector(args.name)
     png = None if args.png == "-" else Path(args.png or f"{d.name}.png")
+    kept = None
+    if png is not None and args.png is None and png.exists() and not args.overwrite:
+        kept, png = png, None  # the default drawing is there already: show the data, keep the file
     if png is not None:
         from .io import check_writable
 
@@ -300,6 +312,8 @@ def _detectors(args: argparse.Namespace) -> int:
 
         draw_detector(d, png)
         print(f"drawing written to {png}")
+    if kept is not None:
+        print(f"drawing not redrawn: {kept} exists (--overwrite to redraw it, --png FILE for another file)")
     return 0
 
 
@@ -614,13 +628,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run": _run, "beams": _beams, "detectors": _detectors, "reweight": _reweight,
             "scan": _scan, "plot": _plot, "thermal": _thermal, "card": _card, "neutrino": _neutrino,
         }
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        sys.stdout.flush()  # here, so that a closed pipe is reported below, not at interpreter exit
+        return code
     except (CardError, OutputExistsError) as exc:
         print(f"bdgen: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bdgen: interrupted; no output written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # stdout closed early (e.g. `bdgen card | head`): stop quietly, as other Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except SystemError as exc:
         # Ctrl-C while a compiled (numba) kernel runs on the main thread surfaces as a
         # SystemError whose context is the KeyboardInterrupt

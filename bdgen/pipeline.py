@@ -841,6 +841,17 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+def column_description(name: str) -> str | None:
+    """The description (with units) of output column ``name``: :data:`EVENT_COLUMNS`, or the
+    ``weight_<model>`` columns of ``production.spectrum_systematics``; None if unknown."""
+    if name in EVENT_COLUMNS:
+        return EVENT_COLUMNS[name][1]
+    if name.startswith("weight_"):
+        return (f"expected number of such events for the run's POT with the {name[len('weight_'):]} meson "
+                "spectrum of the beam file instead of its default (production.spectrum_systematics)")
+    return None
+
+
 class _DetectorRun:
     """Accumulated events and statistics of one detector during a run."""
 

@@ -180,6 +180,10 @@ def read_limits_csv(path: str | Path, x: str = "m_chi") -> np.ndarray:
     first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
     names = [c.strip().strip("\"'").lower() for c in first.split(",")]
     y_name = "y" if "y" in names else "y_limit" if "y_limit" in names else None
+    other = "m_v" if x == "m_chi" else "m_chi"
+    if x not in names and other in names:
+        raise CardError(f"--compare \"{p}\": its mass column is {other} but this plot is drawn against {x}; "
+                        f"give a table with an {x} column" + (" (or scan m_v)" if x == "m_chi" else ""))
     named = x in names and y_name is not None
     cols = (names.index(x), names.index(y_name)) if named else (0, 1)
     try:

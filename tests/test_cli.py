@@ -816,3 +816,58 @@ def test_cli_messages_name_option_and_remedy(tmp_path, monkeypatch, capsys):
     assert main(["scan", "--grid", "m_chi=0.01:0.02:2", "-o", "s.csv", "-q", "--thermal"]) == 2
     assert "--thermal: draws the thermal targets on the --plot figure" in capsys.readouterr().err
     assert not any(p.suffix in (".png", ".csv") for p in tmp_path.iterdir() if p.name != "scan.csv")
+
+
+def test_unreadable_event_files_are_refused(cli, tmp_path):
+    """reweight and plot of a file that is not a bdgen event file: one line, exit 2, no traceback."""
+    (tmp_path / "junk.root").write_text("junk\n")
+    (tmp_path / "junk.h5").write_text("junk\n")
+    (tmp_path / "card.toml").write_text("x = 1\n")
+    code, _, err = cli("reweight", "junk.root", "--set", "model.epsilon=1e-4", "-o", "rw.root")
+    assert code == 2 and 'file = "' in err and "not a readable bdgen event file" in err and len(err.splitlines()) == 1
+    code, _, err = cli("plot", "junk.h5", "-o", "p.png")
+    assert code == 2 and "not a readable bdgen event file" in err and "Traceback" not in err
+    code, _, err = cli("reweight", "card.toml", "--set", "model.epsilon=1e-4", "-o", "rw.root")
+    assert code == 2 and "unknown event-file format" in err
+    import uproot as up
+
+    with up.recreate(tmp_path / "other.root") as f:
+        f["x"] = "not bdgen"
+    code, _, err = cli("plot", "other.root", "-o", "p.png")
+    assert code == 2 and "not a bdgen event file" in err
+    assert not (tmp_path / "rw.root").exists() and not (tmp_path / "p.png").exists()
+
+
+def test_detectors_show_keeps_an_existing_default_drawing(cli, tmp_path):
+    """A second `bdgen detectors show NAME` prints the detector again and leaves NAME.png alone;
+    an explicit --png that exists is still refused without --overwrite."""
+    code, out, _ = cli("detectors", "show", "sbnd")
+    assert code == 0 and "drawing written to sbnd.png" in out
+    stamp = (tmp_path / "sbnd.png").stat().st_mtime_ns
+    code, out, _ = cli("detectors", "show", "sbnd")
+    assert code == 0 and "fiducial mass" in out and "not redrawn" in out
+    assert (tmp_path / "sbnd.png").stat().st_mtime_ns == stamp
+    code, _, err = cli("detectors", "show", "sbnd", "--png", "sbnd.png")
+    assert code == 2 and "exists" in err
+
+
+def test_output_path_in_provenance_and_no_output_wording(cli, tmp_path):
+    code, out, _ = cli("run", "-q", "--set", "run.events=50", *FAST, "-o", "mine.h5")
+    assert code == 0
+    _, meta = io.read(tmp_path / "mine.h5")
+    assert meta["config"]["run"]["output"] == "mine.h5"
+    code, out, _ = cli("run", "--no-output", "--set", "run.events=50", *FAST)
+    assert code == 0 and "events in the sample" in out and "written" not in out
+
+
+def test_broken_pipe_is_quiet():
+    """`bdgen detectors | head -1` or a reader that closes at once (`| true`, which makes the write
+    fail every time): no BrokenPipeError, traceback or 'Exception ignored' message."""
+    exe = shutil.which("bdgen")
+    if exe is None:
+        pytest.skip("the bdgen executable is not on PATH")
+    p = subprocess.run(f"'{exe}' detectors | head -1", shell=True, capture_output=True, text=True, timeout=120)
+    assert p.stdout.count("\n") == 1
+    for cmd in (f"'{exe}' detectors | true", f"'{exe}' card | true"):
+        p = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=120)
+        assert "BrokenPipe" not in p.stderr and "Traceback" not in p.stderr and "Exception" not in p.stderr, p.stderr

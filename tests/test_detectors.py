@@ -175,8 +175,11 @@ def test_cli_detectors_list_and_show(det_dir, tmp_path, monkeypatch, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # an existing drawing is not replaced without --overwrite
     before = png.read_bytes()
-    assert cli.main(["detectors", "show", "twobox"]) == 2
+    # a second show prints the detector again and keeps the default drawing; an explicit --png
+    # naming an existing file is refused
+    assert cli.main(["detectors", "show", "twobox"]) == 0
     assert png.read_bytes() == before
+    assert cli.main(["detectors", "show", "twobox", "--png", "twobox.png"]) == 2
     assert cli.main(["detectors", "show", "twobox", "--overwrite", "--png", "-"]) == 0
 
 

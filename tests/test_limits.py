@@ -277,6 +277,14 @@ def test_compare_reads_named_columns_of_bdgen_tables(tmp_path):
     np.testing.assert_array_equal(read_limits_csv(tmp_path / "inf.csv"), [[0.01, 3e-10]])
     # for a scan in m_V the m_v column
     np.testing.assert_array_equal(read_limits_csv(tmp_path / "inf.csv", x="m_v"), [[0.03, 3e-10]])
+    # a table of m_v only is not drawn on an m_chi axis (nor the reverse): refused, naming both
+    (tmp_path / "mv.csv").write_text("m_v,y_limit\n0.03,3e-10\n0.3,4e-9\n")
+    with pytest.raises(CardError, match="mass column is m_v but this plot is drawn against m_chi"):
+        read_limits_csv(tmp_path / "mv.csv")
+    np.testing.assert_array_equal(read_limits_csv(tmp_path / "mv.csv", x="m_v"), [[0.03, 3e-10], [0.3, 4e-9]])
+    (tmp_path / "mc.csv").write_text("m_chi,y\n0.01,3e-10\n")
+    with pytest.raises(CardError, match="mass column is m_chi but this plot is drawn against m_v"):
+        read_limits_csv(tmp_path / "mc.csv", x="m_v")
     # in an unnamed published file a non-finite value is still an error
     (tmp_path / "bad.csv").write_text("0.01,inf\n")
     with pytest.raises(CardError, match="two positive numbers"):

@@ -93,6 +93,7 @@ def metadata(result: "RunResult") -> dict[str, Any]:
     """Provenance stored in every file: resolved config, seed, version, POT, estimate."""
     s = result.summary
     return {
+        "detector": str(s.get("detector") or ""),
         "bdgen_version": s["version"],
         "seed": s["seed"],
         "pot": s["pot"],
@@ -164,14 +165,37 @@ def read(path: str | Path, detector: str | None = None) -> tuple[dict[str, Any],
 
     ``detector`` selects the event set of one detector in a multi-detector file, or of one
     signal channel in a file of a ``signal.channels`` run.
+    The file-level numbers (``signal_events``, ``signal_events_error``, ``n_generated``,
+    ``unweighted``) of a multi-detector file are those of its first detector (its top-level
+    summary, named by ``meta["detector"]``); with ``detector`` they are that detector's.
+    A file that is not a readable bdgen event file raises CardError naming it.
     """
-    fmt = output_format(path, "path")
-    if fmt == "hepmc3":
+    suffix = Path(path).suffix.lower()
+    if suffix in (".hepmc", ".hepmc3"):
         raise CardError(f"{path}: read HepMC3 files with pyhepmc (bdgen.io.read reads ROOT and HDF5)")
-    if fmt == "root":
-        from .root import read_root
+    if suffix not in (".root", ".h5", ".hdf5"):
+        raise CardError(f"file = \"{path}\": unknown event-file format; bdgen reads .root, .h5 and .hdf5 files")
+    try:
+        if suffix == ".root":
+            from .root import read_root
 
-        return read_root(path, detector)
-    from .hdf5 import read_hdf5
+            events, meta = read_root(path, detector)
+        else:
+            from .hdf5 import read_hdf5
 
-    return read_hdf5(path, detector)
+            events, meta = read_hdf5(path, detector)
+    except KeyError as exc:
+        if "; the file has []" in str(exc.args[0]):
+            raise CardError(f"file = \"{path}\": not a bdgen event file (no event set in it)") from None
+        raise
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CardError(f"file = \"{path}\": not a readable bdgen event file ({first})") from None
+    per = meta["summary"].get("detectors") or {}
+    if detector is not None and detector in per:
+        d = per[detector]
+        for key in ("signal_events", "signal_events_error", "n_generated", "unweighted"):
+            if key in d:
+                meta[key] = d[key]
+    meta["detector"] = detector if (detector is not None and detector in per) else meta["summary"].get("detector")
+    return events, meta

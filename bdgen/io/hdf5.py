@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def write_hdf5(path: str | Path, result: "RunResult") -> None:
     """Write ``result`` to the HDF5 file ``path`` (created or truncated)."""
-    from ..pipeline import EVENT_COLUMNS
+    from ..pipeline import column_description
 
     meta = metadata(result)
     with h5py.File(str(path), "w") as f:
@@ -34,8 +34,8 @@ def write_hdf5(path: str | Path, result: "RunResult") -> None:
             g = f.create_group(group)
             for k, v in events.items():
                 ds = g.create_dataset(k, data=v, compression="lzf" if v.size else None)
-                if k in EVENT_COLUMNS:
-                    ds.attrs["description"] = EVENT_COLUMNS[k][1]
+                if column_description(k) is not None:
+                    ds.attrs["description"] = column_description(k)
 
 
 def read_hdf5(path: str | Path, detector: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

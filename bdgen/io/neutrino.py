@@ -77,18 +77,43 @@ def _write_hdf5(path: Path, result: NeutrinoResult) -> None:
             g = f.create_group(name)
             fl = g.create_group("flux")
             for k, v in det.flux_hist.items():
-                fl.create_dataset(k, data=v)
+                fl.create_dataset(k, data=v).attrs["description"] = _flux_description(k)
             rc = g.create_group("recoil")
             for ch, hists in det.recoil_hist.items():
                 gc = rc.create_group(ch)
                 for k, v in hists.items():
-                    gc.create_dataset(k, data=v)
+                    gc.create_dataset(k, data=v).attrs["description"] = _recoil_description(k, ch)
             ev = g.create_group("events")
             for ch, cols in det.events.items():
                 ge = ev.create_group(ch)
                 for k, v in cols.items():
                     ds = ge.create_dataset(k, data=v, compression="lzf" if v.size else None)
                     ds.attrs["description"] = EVENT_COLUMNS.get(k, "")
+
+
+def _flux_description(key: str) -> str:
+    """The ``description`` attribute of a dataset of ``/<detector>/flux/`` (units included)."""
+    if key == "energy_edges":
+        return "neutrino energy bin edges, GeV"
+    if key == "time_edges":
+        return "arrival time bin edges, ns"
+    err = key.endswith("_error")
+    base = key.removesuffix("_error")
+    if base.startswith("time_"):
+        what = f"{base.removeprefix('time_')} flux per POT per m^2 in each time bin (volume-averaged)"
+    else:
+        what = f"{base} flux per POT per m^2 in each energy bin (volume-averaged)"
+    return ("Monte Carlo error of the " + what) if err else what
+
+
+def _recoil_description(key: str, channel: str) -> str:
+    """The ``description`` attribute of a dataset of ``/<detector>/recoil/<channel>/``."""
+    if key == "T_edges":
+        return "recoil kinetic energy bin edges, GeV"
+    base = key.removesuffix("_error")
+    what = (f"{channel} events per recoil-energy bin for the card's POT, efficiency applied, "
+            + ("all flavours" if base == "total" else f"from {base}"))
+    return ("Monte Carlo error of the " + what) if key.endswith("_error") else what
 
 
 def _write_csv(path: Path, result: NeutrinoResult) -> None:

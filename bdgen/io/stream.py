@@ -101,15 +101,15 @@ class StreamWriter:
             if n:
                 self.trees[name].extend(events)
         else:
-            from ..pipeline import EVENT_COLUMNS
+            from ..pipeline import column_description
 
             if name not in self.trees:
                 g = self.file.create_group(name)
                 for k, v in events.items():
                     ds = g.create_dataset(k, shape=(0,), maxshape=(None,), dtype=v.dtype, chunks=(65536,),
                                           compression="lzf")
-                    if k in EVENT_COLUMNS:
-                        ds.attrs["description"] = EVENT_COLUMNS[k][1]
+                    if column_description(k) is not None:
+                        ds.attrs["description"] = column_description(k)
                 self.trees[name] = g
             g = self.trees[name]
             c = self.counts.get(name, 0)
