@@ -188,7 +188,14 @@ def _run(args: argparse.Namespace) -> int:
         overrides.append(f"run.workers={args.workers}")
     if args.scheduler is not None:
         overrides.append(f'run.scheduler="{args.scheduler}"')
-    cfg = load_card(args.card, overrides)
+    try:
+        cfg = load_card(args.card, overrides)
+    except CardError as exc:  # a bad --threads/--workers/--scheduler is reported under its option
+        given = {"run.threads": args.threads, "run.workers": args.workers, "run.scheduler": args.scheduler}
+        key = str(exc).split(" ", 1)[0]
+        if given.get(key) is not None:
+            raise CardError("--" + key.removeprefix("run.") + str(exc)[len(key):]) from None
+        raise
     if args.output and not args.no_output:
         from .config import output_format
 

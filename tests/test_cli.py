@@ -871,3 +871,12 @@ def test_broken_pipe_is_quiet():
     for cmd in (f"'{exe}' detectors | true", f"'{exe}' card | true"):
         p = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=120)
         assert "BrokenPipe" not in p.stderr and "Traceback" not in p.stderr and "Exception" not in p.stderr, p.stderr
+
+
+def test_bad_parallel_options_are_named_as_given(cli):
+    code, _, err = cli("run", "--no-output", "--threads", "-1")
+    assert code == 2 and err.strip() == "bdgen: error: --threads = -1: must be >= 0"
+    code, _, err = cli("run", "--no-output", "--workers", "-2")
+    assert code == 2 and "--workers = -2" in err
+    code, _, err = cli("run", "--no-output", "--set", "run.threads=-1")
+    assert code == 2 and "run.threads = -1" in err
