@@ -9,8 +9,14 @@ fraction z of the beam momentum P and transverse momentum p_T, p_V = (p_T, z P):
     d^2 N/(dz dp_T^2) = [sigma_pp(s')/sigma_pp(s)] |F1(m_V^2)|^2 w_ba(z, p_T^2),
     H = p_T^2 + (1 - z) m_V^2 + z^2 m_p^2,
     w_ba = eps^2 alpha/(2 pi H) { [1 + (1 - z)^2]/z - 2 z (1 - z) [(2 m_p^2 + m_V^2)/H - 2 z^2 m_p^4/H^2]
-           + 2 z (1 - z) [z + (1 - z)^2] m_p^2 m_V^2/H^2 + 2 z (1 - z)^2 m_V^4/H^2 },
+           + 2 z (1 - z) [1 + (1 - z)^2] m_p^2 m_V^2/H^2 + 2 z (1 - z)^2 m_V^4/H^2 },
     s = 2 m_p E_p,  s' = 2 m_p (E_p - E_V),  E_V = sqrt(m_V^2 + p_T^2 + z^2 P^2).
+
+The third term's bracket [1 + (1 - z)^2] is the one of the SHiP implementation (FairShip's
+proton-bremsstrahlung dark-photon production, where it replaced an earlier [z + (1 - z)^2]) and of
+Gorbunov, Makarov and Timiryasov, PRD 91 (2015) 035027, arXiv:1411.4007; BdNMC (and PHYSICS.md
+section 4) write [z + (1 - z)^2].  The two agree as m_V -> 0 or z -> 1; for full z and p_T ranges
+they differ by 2-5%, in a narrow z window by up to 22%.  The paper itself could not be read here.
 
 |F1|^2 is the timelike proton form factor of vector-meson dominance (Faessler, Fuchs,
 Krivoruchenko, PRC 81 (2010) 015203, arXiv:0910.5589, eq. (22) and Table I):
@@ -18,9 +24,9 @@ F1(q^2) = sum_i f_i m_i^2 / (m_i^2 - q^2 - i m_i Gamma_i) over rho, rho', rho'',
 omega''.  sigma_pp is the PDG fit (PDG RPP, "Plots of cross sections", eq. (52.3)) with the
 parameters BdNMC uses (PHYSICS.md section 4).
 
-Under ``compat.bdnmc`` the rate is BdNMC's (PHYSICS.md section 4, deviations 1-2): w_ba times
-1/4, and the second variable x in [0, pt_max] enters the formula as p_T^2 = x while the
-kinematics use p_T = x.
+Under ``compat.bdnmc`` the rate is BdNMC's (PHYSICS.md section 4, deviations 1-2): w_ba with
+[z + (1 - z)^2] in the third term, times 1/4, and the second variable x in [0, pt_max] enters the
+formula as p_T^2 = x while the kinematics use p_T = x.
 """
 
 from __future__ import annotations
@@ -69,8 +75,10 @@ def sigma_pp(s):  # type: ignore[no-untyped-def]
 
 
 @jit
-def w_ba(z, pt2, m_v, eps):  # type: ignore[no-untyped-def]
-    """The splitting function w_ba(z, p_T^2) of the module docstring (GeV^-2)."""
+def w_ba(z, pt2, m_v, eps, bdnmc_term=0.0):  # type: ignore[no-untyped-def]
+    """The splitting function w_ba(z, p_T^2) of the module docstring (GeV^-2; z, p_T^2 in GeV^2,
+    m_V in GeV); ``bdnmc_term`` > 0: BdNMC's [z + (1 - z)^2] in the third term instead of
+    [1 + (1 - z)^2]."""
     mp = 0.93827208943
     alpha = 0.0072973525643
     h = pt2 + (1.0 - z) * m_v * m_v + z * z * mp * mp
@@ -78,14 +86,15 @@ def w_ba(z, pt2, m_v, eps):  # type: ignore[no-untyped-def]
     mv2 = m_v * m_v
     br = ((1.0 + (1.0 - z) ** 2) / z
           - 2.0 * z * (1.0 - z) * ((2.0 * mp2 + mv2) / h - 2.0 * z * z * mp2 * mp2 / (h * h))
-          + 2.0 * z * (1.0 - z) * (z + (1.0 - z) ** 2) * mp2 * mv2 / (h * h)
+          + 2.0 * z * (1.0 - z) * ((z if bdnmc_term > 0.0 else 1.0) + (1.0 - z) ** 2) * mp2 * mv2 / (h * h)
           + 2.0 * z * (1.0 - z) ** 2 * mv2 * mv2 / (h * h))
     return eps * eps * alpha / (2.0 * math.pi * h) * br
 
 
 @jit
-def brem_d2n(z, pt2, e_p, m_v, eps, vmd):  # type: ignore[no-untyped-def]
-    """d^2 N/(dz dp_T^2) in GeV^-2 per proton (beam energy e_p in GeV)."""
+def brem_d2n(z, pt2, e_p, m_v, eps, vmd, bdnmc_term=0.0):  # type: ignore[no-untyped-def]
+    """d^2 N/(dz dp_T^2) in GeV^-2 per proton (beam energy e_p in GeV; ``bdnmc_term`` as in
+    :func:`w_ba`)."""
     mp = 0.93827208943
     p_beam = math.sqrt(max(e_p * e_p - mp * mp, 0.0))
     e_v = math.sqrt(m_v * m_v + pt2 + z * z * p_beam * p_beam)
@@ -93,12 +102,12 @@ def brem_d2n(z, pt2, e_p, m_v, eps, vmd):  # type: ignore[no-untyped-def]
         return 0.0
     s = 2.0 * mp * e_p
     s1 = 2.0 * mp * (e_p - e_v)
-    return sigma_pp(s1) / sigma_pp(s) * f1_squared(m_v * m_v, vmd) * w_ba(z, pt2, m_v, eps)
+    return sigma_pp(s1) / sigma_pp(s) * f1_squared(m_v * m_v, vmd) * w_ba(z, pt2, m_v, eps, bdnmc_term)
 
 
 @jit
 def brem_density(z, x, par):  # type: ignore[no-untyped-def]
-    """Density in (z, x) for the samplers; ``par`` = [E_p, m_V, eps, bdnmc, z_min, z_max].
+    """Density in (z, x) for the samplers; ``par`` = [E_p, m_V, eps, bdnmc, z_min, z_max, bdnmc_term].
 
     bdgen: x = p_T and the density is 2 p_T d^2N/(dz dp_T^2).  BdNMC: x plays p_T^2 in the rate
     (times 1/4) and p_T in the kinematics.
@@ -106,23 +115,26 @@ def brem_density(z, x, par):  # type: ignore[no-untyped-def]
     if z < par[4] or z > par[5] or z <= 0.0 or z >= 1.0:
         return 0.0
     if par[3] > 0.0:
-        return 0.25 * brem_d2n(z, x, par[0], par[1], par[2], _VMD)
-    return 2.0 * x * brem_d2n(z, x * x, par[0], par[1], par[2], _VMD)
+        return 0.25 * brem_d2n(z, x, par[0], par[1], par[2], _VMD, par[6])
+    return 2.0 * x * brem_d2n(z, x * x, par[0], par[1], par[2], _VMD, par[6])
 
 
-def brem_params(e_p: float, m_v: float, epsilon: float, z_min: float, z_max: float, *, bdnmc: bool) -> np.ndarray:
-    """Parameter vector for :func:`brem_density`."""
-    return np.array([e_p, m_v, epsilon, 1.0 if bdnmc else 0.0, z_min, z_max])
+def brem_params(e_p: float, m_v: float, epsilon: float, z_min: float, z_max: float, *, bdnmc: bool,
+                bdnmc_term: bool | None = None) -> np.ndarray:
+    """Parameter vector for :func:`brem_density` (E_p, m_V in GeV); ``bdnmc_term`` (default:
+    ``bdnmc``) selects BdNMC's third term of w_ba."""
+    term = bdnmc if bdnmc_term is None else bdnmc_term
+    return np.array([e_p, m_v, epsilon, 1.0 if bdnmc else 0.0, z_min, z_max, 1.0 if term else 0.0])
 
 
 def brem_rate(e_p: float, m_v: float, epsilon: float, z_min: float, z_max: float, pt_max: float,
-              *, bdnmc: bool = False) -> float:
+              *, bdnmc: bool = False, bdnmc_term: bool | None = None) -> float:
     """Dark photons per proton on target, integrated over z_min < z < z_max, p_T < pt_max.
 
     scipy dblquad of the same density the sampler uses.  (Under ``bdnmc`` pt_max bounds the
     variable that the rate uses as p_T^2.)
     """
-    par = brem_params(e_p, m_v, epsilon, z_min, z_max, bdnmc=bdnmc)
+    par = brem_params(e_p, m_v, epsilon, z_min, z_max, bdnmc=bdnmc, bdnmc_term=bdnmc_term)
     val, _ = integrate.dblquad(lambda x, z: brem_density(z, x, par), z_min, z_max, 0.0, pt_max,
                                epsabs=0.0, epsrel=1e-8)
     return float(val)

@@ -4,7 +4,8 @@ Independent references (PHYSICS.md section 4):
 - sigma_pp(2 m_p x 8.9 GeV) = 40.09 mb [derived]; the PDG-fit formula typed here;
 - |F1(m_V^2)|^2 = 1.575 / 4.071 / 8927 / 12.77 at m_V = 0.3 / 0.5 / 0.77 / 1.0 GeV [derived]; the
   VMD sum typed here with Python complex numbers;
-- w_ba(z, p_T^2), transcribed here from the sheet;
+- w_ba(z, p_T^2), transcribed here from the sheet, whose third term has BdNMC's [z + (1 - z)^2];
+  bdgen's default has [1 + (1 - z)^2] (FairShip, arXiv:1411.4007; bdgen.physics.brem docstring);
 - the rate table [derived] (prefactor eps^2 alpha/(2 pi H), eps = 1e-3), with E_p the table's
   numbers, and BdNMC's 2.2636e-10 V per POT (x 1/4, the p_T variable used as p_T^2);
   tolerance 2e-4 relative: the table has 5 significant digits (half a unit is <= 2e-5) and the
@@ -46,22 +47,22 @@ def sigma_pp_ref(s: float) -> float:
     return 0.2704 * math.log(x) ** 2 + 34.49 + 12.98 * x**-0.451 - 7.38 * x**-0.549
 
 
-def w_ba_ref(z, pt2, m_v, eps):
+def w_ba_ref(z, pt2, m_v, eps, bdnmc_term=False):
     h = pt2 + (1 - z) * m_v**2 + z**2 * MP**2
     t1 = (1 + (1 - z) ** 2) / z
     t2 = -2 * z * (1 - z) * ((2 * MP**2 + m_v**2) / h - 2 * z**2 * MP**4 / h**2)
-    t3 = 2 * z * (1 - z) * (z + (1 - z) ** 2) * MP**2 * m_v**2 / h**2
+    t3 = 2 * z * (1 - z) * ((z if bdnmc_term else 1) + (1 - z) ** 2) * MP**2 * m_v**2 / h**2
     t4 = 2 * z * (1 - z) ** 2 * m_v**4 / h**2
     return eps**2 * ALPHA / (2 * math.pi * h) * (t1 + t2 + t3 + t4)
 
 
-def d2n_ref(z, pt2, e_p, m_v, eps):
+def d2n_ref(z, pt2, e_p, m_v, eps, bdnmc_term=False):
     p = math.sqrt(e_p**2 - MP**2)
     e_v = math.sqrt(m_v**2 + pt2 + z**2 * p**2)
     if e_v >= e_p:
         return 0.0
     ratio = sigma_pp_ref(2 * MP * (e_p - e_v)) / sigma_pp_ref(2 * MP * e_p)
-    return ratio * abs(f1_ref(m_v)) ** 2 * w_ba_ref(z, pt2, m_v, eps)
+    return ratio * abs(f1_ref(m_v)) ** 2 * w_ba_ref(z, pt2, m_v, eps, bdnmc_term)
 
 
 # --- ingredients -------------------------------------------------------------------------------
@@ -100,6 +101,17 @@ def test_w_ba_matches_transcription():
     for _ in range(500):
         z, pt2, m_v, eps = g.uniform(0.01, 0.99), g.uniform(0.0, 4.0), g.uniform(0.01, 2.0), g.uniform(1e-5, 1e-2)
         assert BR.w_ba(z, pt2, m_v, eps) == approx(w_ba_ref(z, pt2, m_v, eps), rel=1e-12)
+        assert BR.w_ba(z, pt2, m_v, eps, 1.0) == approx(w_ba_ref(z, pt2, m_v, eps, True), rel=1e-12)
+
+
+def test_third_term_difference():
+    """The two third terms differ by 2 z (1 - z)^2 m_p^2 m_V^2/H^2 (times the prefactor) exactly,
+    vanish together as m_V -> 0, and bdgen's is the larger."""
+    z, pt2, m_v, eps = 0.5, 0.04, 0.5, 1e-3
+    h = pt2 + (1 - z) * m_v**2 + z**2 * MP**2
+    diff = BR.w_ba(z, pt2, m_v, eps) - BR.w_ba(z, pt2, m_v, eps, 1.0)
+    assert diff == approx(eps**2 * ALPHA / (2 * math.pi * h) * 2 * z * (1 - z) ** 2 * MP**2 * m_v**2 / h**2, rel=1e-9)
+    assert BR.w_ba(z, pt2, 0.0, eps) == BR.w_ba(z, pt2, 0.0, eps, 1.0)
 
 
 def test_w_ba_massless_limit():
@@ -124,8 +136,8 @@ def test_density_matches_transcription(e_p, m_v):
         z, x = g.uniform(0.1, 0.9), g.uniform(0.0, 2.0)
         # bdgen: x = p_T, density 2 p_T d^2N/(dz dp_T^2)
         assert BR.brem_density(z, x, par) == approx(2 * x * d2n_ref(z, x * x, e_p, m_v, eps), rel=1e-11)
-        # BdNMC: x enters as p_T^2, times 1/4
-        assert BR.brem_density(z, x, par_bd) == approx(0.25 * d2n_ref(z, x, e_p, m_v, eps), rel=1e-11)
+        # BdNMC: x enters as p_T^2, times 1/4, and its third term
+        assert BR.brem_density(z, x, par_bd) == approx(0.25 * d2n_ref(z, x, e_p, m_v, eps, True), rel=1e-11)
 
 
 def test_density_zero_outside_range_and_above_endpoint():
@@ -154,8 +166,12 @@ RATES = [  # (E_p, m_V, rate for z in [0.3, 0.7], p_T < 0.2; rate for z in [0.1,
 
 @pytest.mark.parametrize(("e_p", "m_v", "narrow", "wide"), RATES)
 def test_rate_physics_table(e_p, m_v, narrow, wide):
-    assert BR.brem_rate(e_p, m_v, 1e-3, 0.3, 0.7, 0.2) == approx(narrow, rel=2e-4)
-    assert BR.brem_rate(e_p, m_v, 1e-3, 0.1, 0.9, 1.0) == approx(wide, rel=2e-4)
+    """The sheet's table (its third term: bdnmc_term=True); bdgen's default term is larger, by
+    2-5% on the wide and up to 22% on the narrow range."""
+    assert BR.brem_rate(e_p, m_v, 1e-3, 0.3, 0.7, 0.2, bdnmc_term=True) == approx(narrow, rel=2e-4)
+    assert BR.brem_rate(e_p, m_v, 1e-3, 0.1, 0.9, 1.0, bdnmc_term=True) == approx(wide, rel=2e-4)
+    assert 1.0 < BR.brem_rate(e_p, m_v, 1e-3, 0.3, 0.7, 0.2) / narrow < 1.25
+    assert 1.0 < BR.brem_rate(e_p, m_v, 1e-3, 0.1, 0.9, 1.0) / wide < 1.06
 
 
 def test_rate_bdnmc_variant():
