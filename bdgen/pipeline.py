@@ -677,7 +677,7 @@ def _tables(setup: RunSetup) -> dict[str, Any]:
     s_mg = np.array([c.three_body.mg if c.three_body is not None else 0.0 for c in open_ch])
     s_fixed = np.zeros(nc)
     decay_mode = np.zeros(nc, dtype=np.int64)
-    visible = cfg.signal.channel == "decay" and cfg.model.name != "inelastic"
+    visible = _one_v_per_trial(cfg)
     for i, c in enumerate(open_ch):
         if visible:
             s_fixed[i] = m.m_v**2  # an on-shell V
@@ -1801,6 +1801,11 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     return first
 
 
+def _one_v_per_trial(cfg: Config) -> bool:
+    """True when a trial follows one dark photon (visible V decays), not a chi pair."""
+    return cfg.signal.channel == "decay" and cfg.model.name != "inelastic"
+
+
 def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, notes: list[str], wall: float,
             k0: Any, k1: Any, writer: Any = None, set_name: str = "events",
             momentum: list[str] | None = None) -> RunResult:
@@ -1864,7 +1869,10 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         "signal_events": signal,
         "signal_events_error": signal_err,
         "relative_error": signal_err / signal if signal > 0 else None,
-        "geometric_acceptance": st.n_cross / (2.0 * st.n_trials) if st.n_trials else 0.0,
+        # the fraction of the trial's particles that cross the detector: two chi per trial, or
+        # one V per trial for visible decays of the dark photon (signal.channel = "decay")
+        "geometric_acceptance": (st.n_cross / ((1.0 if _one_v_per_trial(cfg) else 2.0) * st.n_trials)
+                                 if st.n_trials else 0.0),
         "mediators_produced": run.pot * setup.rate,
         "channels": channels_summary,
         "n_generated": int(st.n_trials),

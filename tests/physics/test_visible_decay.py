@@ -128,3 +128,16 @@ def test_hadrons_refused_above_1_1_gev() -> None:
 
     with pytest.raises(CardError, match="signal.final_state"):
         bdgen.load_card(None, ["signal.channel=decay", "signal.final_state=hadrons", "model.m_v=1.5"])
+
+
+def test_geometric_acceptance_counts_one_v_per_trial():
+    """Visible decays follow one V per trial: without importance sampling every V that crosses
+    the detector gives one (weighted) event, so geometric_acceptance = events / trials exactly
+    (it was half that, the chi-pair normalisation)."""
+    card = ["signal.channel=decay", "model.m_v=0.05", "model.m_chi=0.04", "model.epsilon=3e-7",
+            'production.channels=["pi0"]', "run.importance_sampling=false", "run.max_trials=200000",
+            "run.events=100000000"]
+    r = bdgen.generate(bdgen.load_card(None, card), seed=3)
+    s = r.summary
+    assert s["n_events"] > 50
+    assert s["geometric_acceptance"] == pytest.approx(s["n_events"] / s["n_generated"], rel=1e-12)
