@@ -3,8 +3,9 @@
 Signal upper limits (confidence level CL, default 0.9), for n observed events with expected
 background b:
 
-- ``classical``: the largest s with P(N <= n | s + b) >= 1 - CL (the frequentist "Helene"
-  construction with background; PDG RPP 2024, Statistics review, eq. (40.66)).  With a Gaussian
+- ``classical``: the largest s with P(N <= n | s + b) >= 1 - CL (the unconditioned classical
+  Poisson upper limit with background, e.g. 6.27 at n = 5, b = 3 for 90% CL; not Helene's limit
+  conditioned on N_bkg <= n, which gives 6.44 there; PDG RPP 2024, Statistics review).  With a Gaussian
   background uncertainty sigma_b the probability is averaged over b >= 0 (Cousins and Highland,
   NIM A320 (1992) 331).
 - ``feldman_cousins``: the unified ordering of Feldman and Cousins, PRD 57 (1998) 3873, section
