@@ -357,9 +357,11 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     ml = cfg.production.meson_list
     spectrum, model_name, per_pot = src.generic(), src.model, src.per_pot
     if ml is not None and ml.get("meson", "pi0") == name:
-        from .production.meson_list import read_meson_list
+        from .production.meson_list import check_mass, read_meson_list
 
-        spectrum = _ListSpectrum(read_meson_list(ml["file"]))
+        mesons = read_meson_list(ml["file"])
+        check_mass(mesons, name, tb.m_meson)
+        spectrum = _ListSpectrum(mesons)
         model_name = f"list {ml['file']}"
         per_pot = float(ml.get("per_pot", src.per_pot))
         src = type(src)(name, per_pot, src.spectrum, model_name)

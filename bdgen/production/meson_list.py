@@ -75,6 +75,18 @@ def _checked(ml: MesonList) -> MesonList:
     return ml
 
 
+def check_mass(ml: MesonList, meson: str, mass: float) -> None:
+    """CardError unless the rows' median invariant mass sqrt(E^2 - p^2) is within 10% of the
+    named meson's ``mass`` (GeV): a pi0 list declared as ``meson = "eta"`` (or the reverse) would
+    otherwise decay with the wrong kinematics without a word."""
+    d = ml.data
+    m = float(np.median(np.sqrt(np.maximum(d[:, 3] ** 2 - np.sum(d[:, :3] ** 2, axis=1), 0.0))))
+    if abs(m - mass) > 0.1 * mass:
+        raise CardError(f"production.meson_list.file = \"{ml.path}\": the rows' invariant mass is {m:.4g} GeV "
+                        f"(median), but production.meson_list.meson = \"{meson}\" has {mass:.4g} GeV; give the list "
+                        "of the meson named")
+
+
 def read_meson_list(path: str | Path) -> MesonList:
     """Read a meson list (see the module docstring for the formats)."""
     p = Path(path)

@@ -10,6 +10,7 @@ import pytest
 import uproot
 
 import bdgen
+import bdgen.pipeline
 from bdgen import constants as C
 from bdgen.errors import CardError
 from bdgen.production.meson_list import read_meson_list
@@ -117,3 +118,14 @@ def test_list_from_the_spectrum_reproduces_the_spectrum_run(tmp_path):
                        seed=2).summary
     sigma = np.hypot(a["signal_events_error"], b["signal_events_error"])
     assert abs(a["signal_events"] - b["signal_events"]) < 4 * sigma
+
+
+def test_list_of_another_meson_is_refused(tmp_path):
+    """A pi0 list (invariant mass 0.135 GeV) declared as the eta's is refused before any work,
+    naming the file, the mass found and the meson's; declared as pi0 it is accepted."""
+    np.savetxt(tmp_path / "pi0.txt", _mesons(), header="px py pz E x y z t")
+    card = [f'production.meson_list={{file="{tmp_path / "pi0.txt"}", meson="eta"}}', "run.events=10"]
+    with pytest.raises(CardError, match=r"invariant mass is 0\.135 GeV .*meson = \"eta\" has 0\.5479 GeV"):
+        bdgen.pipeline.prepare(bdgen.load_card(None, card))
+    ok = [f'production.meson_list={{file="{tmp_path / "pi0.txt"}", meson="pi0"}}', "run.events=10"]
+    bdgen.pipeline.prepare(bdgen.load_card(None, ok))
