@@ -87,6 +87,10 @@ def test_root_file_read_directly_with_uproot(result, tmp_path):
         config = json.loads(str(f["config"]))
         summary = json.loads(str(f["summary"]))
         assert str(f["bdgen_version"]) == bdgen.__version__
+        # the branches carry no units: every column's description (with its unit) is stored
+        columns = json.loads(str(f["columns"]))
+        assert str(f["detector"]) == result.summary["detector"]
+    assert columns == {k: d for k, (_, d) in EVENT_COLUMNS.items()}
     assert config == result.summary["config"]
     assert summary["seed"] == 7
     assert arrays["weight"].sum() == pytest.approx(r["signal_events"][0], rel=1e-12)
@@ -105,7 +109,7 @@ def test_hdf5_file_read_directly_with_h5py(result, tmp_path, suffix):
             assert ds.shape == (len(result),)
             assert ds.dtype == np.dtype(dt)
             np.testing.assert_array_equal(ds[()], result.events[col], err_msg=col)
-            assert "description" in ds.attrs
+            assert ds.attrs["description"] == desc
         attrs = dict(f.attrs)
         weights = g["weight"][()]
     for key in ("bdgen_version", "seed", "pot", "signal_events", "signal_events_error", "n_generated",

@@ -40,27 +40,41 @@ def write_root(path: str | Path, result: "RunResult") -> None:
     meta = metadata(result)
     sets = event_sets(result)
     with uproot.recreate(str(path), compression=_compression()) as f:
+        columns: list[str] = []
         for tree_name, ev in sets.items():
             tree = f.mktree(tree_name, {k: v.dtype for k, v in ev.items()}, title="bdgen events")
+            columns += [k for k in ev if k not in columns]
             n = len(ev["weight"])
             for a in range(0, n, _BASKET):
                 tree.extend({k: v[a : a + _BASKET] for k, v in ev.items()})
-        run = f.mktree(
-            "run",
-            {"pot": np.float64, "signal_events": np.float64, "signal_events_error": np.float64,
-             "seed": np.int64, "n_generated": np.int64},
-            title="bdgen run",
-        )
-        run.extend({
-            "pot": np.array([meta["pot"]]),
-            "signal_events": np.array([meta["signal_events"]]),
-            "signal_events_error": np.array([meta["signal_events_error"]]),
-            "seed": np.array([meta["seed"]], dtype=np.int64),
-            "n_generated": np.array([meta["n_generated"]], dtype=np.int64),
-        })
-        f["config"] = meta["config"]
-        f["summary"] = meta["summary"]
-        f["bdgen_version"] = meta["bdgen_version"]
+        write_provenance(f, meta, columns)
+
+
+def write_provenance(f: Any, meta: dict[str, Any], columns: list[str]) -> None:
+    """The provenance of a bdgen ROOT file (an open uproot file ``f``): the one-entry TTree
+    ``run`` and the TObjStrings ``config``, ``summary``, ``bdgen_version``, ``detector`` (whose
+    numbers the file-level ones are) and ``columns`` (JSON: each event column's description with
+    its unit, since the branches carry none)."""
+    from ..pipeline import column_description
+
+    run = f.mktree(
+        "run",
+        {"pot": np.float64, "signal_events": np.float64, "signal_events_error": np.float64,
+         "seed": np.int64, "n_generated": np.int64},
+        title="bdgen run",
+    )
+    run.extend({
+        "pot": np.array([meta["pot"]]),
+        "signal_events": np.array([meta["signal_events"]]),
+        "signal_events_error": np.array([meta["signal_events_error"]]),
+        "seed": np.array([meta["seed"]], dtype=np.int64),
+        "n_generated": np.array([meta["n_generated"]], dtype=np.int64),
+    })
+    f["config"] = meta["config"]
+    f["summary"] = meta["summary"]
+    f["bdgen_version"] = meta["bdgen_version"]
+    f["detector"] = meta["detector"]
+    f["columns"] = json.dumps({k: column_description(k) for k in columns if column_description(k)})
 
 
 def read_root(path: str | Path, detector: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

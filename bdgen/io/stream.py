@@ -92,12 +92,14 @@ class StreamWriter:
             self.file = h5py.File(self.tmp, "w")
         self.trees: dict[str, Any] = {}
         self.counts: dict[str, int] = {}
+        self.columns: list[str] = []
 
     def write(self, name: str, events: dict[str, np.ndarray]) -> None:
         n = int(events["weight"].shape[0])
         if self.fmt == "root":
             if name not in self.trees:
                 self.trees[name] = self.file.mktree(name, {k: v.dtype for k, v in events.items()}, title="bdgen events")
+                self.columns += [k for k in events if k not in self.columns]
             if n:
                 self.trees[name].extend(events)
         else:
@@ -124,18 +126,9 @@ class StreamWriter:
 
         meta = metadata(result)
         if self.fmt == "root":
-            import uproot  # noqa: F401
+            from .root import write_provenance
 
-            run = self.file.mktree("run", {"pot": np.float64, "signal_events": np.float64,
-                                           "signal_events_error": np.float64, "seed": np.int64,
-                                           "n_generated": np.int64}, title="bdgen run")
-            run.extend({"pot": np.array([meta["pot"]]), "signal_events": np.array([meta["signal_events"]]),
-                        "signal_events_error": np.array([meta["signal_events_error"]]),
-                        "seed": np.array([meta["seed"]], dtype=np.int64),
-                        "n_generated": np.array([meta["n_generated"]], dtype=np.int64)})
-            self.file["config"] = meta["config"]
-            self.file["summary"] = meta["summary"]
-            self.file["bdgen_version"] = meta["bdgen_version"]
+            write_provenance(self.file, meta, self.columns)
             self.file.close()
         else:
             for k, v in meta.items():
