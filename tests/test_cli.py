@@ -835,6 +835,10 @@ def test_unreadable_event_files_are_refused(cli, tmp_path):
         f["x"] = "not bdgen"
     code, _, err = cli("plot", "other.root", "-o", "p.png")
     assert code == 2 and "not a bdgen event file" in err
+    with up.recreate(tmp_path / "tree.root") as f:  # an 'events' tree without bdgen's provenance
+        f["events"] = {"weight": np.ones(3)}
+    code, _, err = cli("plot", "tree.root", "-o", "p.png")
+    assert code == 2 and "not a bdgen event file" in err and "summary" in err
     assert not (tmp_path / "rw.root").exists() and not (tmp_path / "p.png").exists()
 
 

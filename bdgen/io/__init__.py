@@ -185,7 +185,10 @@ def read(path: str | Path, detector: str | None = None) -> tuple[dict[str, Any],
 
             events, meta = read_hdf5(path, detector)
     except KeyError as exc:
-        if "; the file has []" in str(exc.args[0]):
+        text = str(exc.args[0]) if exc.args else ""
+        if "no event set" not in text:  # an event set, but not bdgen's provenance with it
+            raise CardError(f"file = \"{path}\": not a bdgen event file (no {text!r} in it)") from None
+        if "; the file has []" in text:
             raise CardError(f"file = \"{path}\": not a bdgen event file (no event set in it)") from None
         raise
     except (OSError, ValueError, TypeError, AttributeError) as exc:
