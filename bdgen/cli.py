@@ -169,6 +169,10 @@ def summary_table(s: dict[str, Any]) -> str:
     )
     lines.append(f"geometric acceptance {s['geometric_acceptance']:.4g}; {s['n_events']} events in the sample"
                  + (" (unweighted)" if s["unweighted"] else ""))
+    syst = s.get("systematics") or {}
+    if syst:
+        lines.append("spectrum systematics (signal events with each alternative meson spectrum): "
+                     + ", ".join(f"{name} {_fmt(v['signal_events'])}" for name, v in syst.items()))
     for note in s.get("notes", []):
         lines.append(f"note: {note}")
     return "\n".join(lines)

@@ -635,6 +635,13 @@ def prepare(cfg: Config) -> RunSetup:
         if '"pythia8"' in text and not pythia8_available():
             notes.append("production.spectrum_systematics: the beam file's pythia8 alternative was skipped "
                          "(pythia8mc is not installed; pip install 'bdgen[pythia]')")
+        used = [src for name, src in beam.mesons.items() if name in cfg.production.channels]
+        if not any(getattr(src, "alternatives", ()) for src in used):
+            notes.append(f"production.spectrum_systematics: beam {beam.name!r} gives no alternative spectrum "
+                         "model for the run's channels; no weight_<model> columns")
+    if cfg.signal.channel == "decay" and (cfg.signal.t_min != 0.0 or cfg.signal.t_max != 1e9):
+        notes.append("signal.t_min/t_max do not apply to signal.channel = decay: every decay inside the "
+                     "fiducial volume is kept (cut on the lepton energies of the output instead)")
     setup = RunSetup(cfg, beam, dets, channels, targets, {}, (t_lo, t_hi), notes)
     if setup.open_channels:
         setup.tables = _tables(setup)
@@ -830,8 +837,10 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "x": ("f8", "interaction vertex, m"), "y": ("f8", "m"), "z": ("f8", "m"),
     "t": ("f8", "time of the interaction, ns: time of flight from the production point (plus the listed "
                 "meson time t for meson lists with positions)"),
-    "t_spill": ("f8", "production time within the beam spill (the beam file's [timing]; 0 without), ns"),
-    "t_arrival": ("f8", "t_spill + t: the interaction time relative to the start of the spill, ns"),
+    "t_spill": ("f8", "production time within the beam spill (the beam file's [timing]; 0 without), ns, from "
+                "the spill's reference: the centre of the first bunch, the start of a flat spill or the "
+                "centre of a Gaussian pulse (so it can be negative)"),
+    "t_arrival": ("f8", "t_spill + t: the interaction time from the spill's reference (see t_spill), ns"),
     "delay": ("f8", "t minus the flight time of a massless particle from the production point to the vertex, ns"),
     "volume": ("i4", "index of the detector's fiducial volume holding the vertex"),
     "recoil_pdg": ("i4", "PDG code of the recoiling target (11, 2212, 2112, or a nucleus 100ZZZAAA0)"),
@@ -1543,7 +1552,15 @@ def generate(
         detector, each statistically equivalent to a single-detector run (identical with
         ``run.importance_sampling = false``: importance sampling aims at all detectors); the top-level
         events and summary are the first detector's, and ``summary["detectors"]`` lists all.
+
+    Raises
+    ------
+    CardError
+        Before any work: a ``config`` that is not a :class:`Config`, or one whose values (e.g.
+        edited with ``dataclasses.replace``) the card checks refuse, a ``seed`` that is not an
+        integer in [0, 2**63), a ``chunk_size`` that is not an integer >= 1.
     """
+    config = _checked_arguments(config, seed, chunk_size)
     if config.signal.channels is not None:
         return _generate_channels(config, seed=seed, chunk_size=chunk_size, progress=progress, stream_to=stream_to,
                                   overwrite=overwrite)
@@ -1577,6 +1594,24 @@ def generate(
         for st in states:
             if st.spool is not None:
                 st.spool.close()
+
+
+def _checked_arguments(config: Any, seed: Any, chunk_size: Any) -> Config:
+    """The arguments of :func:`generate` checked as the card's own values are (CardError naming
+    the argument); returns the configuration re-validated through the card checks."""
+    from .config import config_from_dict
+    from .rng import SEED_LIMIT
+
+    if not isinstance(config, Config):
+        raise CardError(f"generate(config = {config!r}): must be a Config from bdgen.load_card(...)")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or not 0 <= seed < SEED_LIMIT):
+        raise CardError(f"generate(seed = {seed!r}): must be None or an integer with 0 <= seed < 2**63")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
+                                   or chunk_size < 1):
+        raise CardError(f"generate(chunk_size = {chunk_size!r}): must be None or an integer >= 1")
+    # a Config edited with dataclasses.replace has skipped the card checks: run them again
+    return config_from_dict(config.to_dict())
 
 
 def _generate_channels(config: Config, *, seed: int | None, chunk_size: int | None, progress: ProgressFn | None,
@@ -1848,6 +1883,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
             systematics = _spectrum_systematics(events, setup)
         n_written = int(len(events["weight"]))
     channels_summary = []
+    zero_notes: list[str] = []
     for ch in setup.channels:
         entry: dict[str, Any] = {
             "production": ch.name,
@@ -1865,6 +1901,9 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
             j = open_ch.index(ch)
             entry["events"] = float(est_c[j])
             entry["error"] = float(err_c[j])
+            if entry["events"] == 0.0 and signal > 0.0:
+                zero_notes.append(f"{ch.name}: no event in this sample (its share of the trials is small); "
+                                  "0 +- 0 is no estimate: run longer, or this channel alone")
         channels_summary.append(entry)
     summary = {
         "detector": det.name,
@@ -1890,7 +1929,7 @@ def _finish(st: _DetectorRun, setup: RunSetup, scale: float, seed_used: int, not
         "compat_bdnmc": cfg.compat.bdnmc,
         "frame": cfg.detector.frame,
         "systematics": systematics,
-        "notes": notes + st.notes + (_vov_note(st.vov, n_eff) if st.n > 0 else []),
+        "notes": notes + st.notes + zero_notes + (_vov_note(st.vov, n_eff) if st.n > 0 else []),
         "config": cfg.to_dict(),
     }
     return RunResult(events=events, summary=summary, config=cfg)

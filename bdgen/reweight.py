@@ -241,8 +241,9 @@ def _reweight_signal_channels(path: str, summary0: dict[str, Any], overrides: li
     order = list(old_all.signal.channels or ())  # the stored keys are sorted; keep the run's order
     for ch in sorted(summary0["signals"], key=lambda c: order.index(c) if c in order else len(order)):
         events, meta = io.read(path, detector=ch)
-        sub = {**meta["summary"], "config": replace(old_all, signal=replace(old_all.signal, channel=ch,
-                                                                              channels=None)).to_dict()}
+        # the channel's own summary (the file's top-level one is the first channel's)
+        sub = {**summary0["signals"][ch], "config": replace(old_all, signal=replace(old_all.signal, channel=ch,
+                                                                                     channels=None)).to_dict()}
         tmp_meta = {**meta, "summary": sub}
         r = _reweight_one(path, overrides, events, tmp_meta)
         r.config = replace(new_all, signal=replace(new_all.signal, channel=ch, channels=None))

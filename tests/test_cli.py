@@ -884,3 +884,11 @@ def test_bad_parallel_options_are_named_as_given(cli):
     assert code == 2 and "--workers = -2" in err
     code, _, err = cli("run", "--no-output", "--set", "run.threads=-1")
     assert code == 2 and "run.threads = -1" in err
+
+
+def test_summary_table_shows_the_spectrum_systematics(cli):
+    code, out, _ = cli("run", "--no-output", "--set", "production.spectrum_systematics=true",
+                       "--set", 'production.channels=["pi0"]', "--set", "run.precision=0.2", *FAST)
+    assert code == 0
+    line = next(ln for ln in out.splitlines() if ln.startswith("spectrum systematics"))
+    assert "bmpt" in line

@@ -321,3 +321,20 @@ def test_written_file_honours_umask(result, tmp_path):
     finally:
         os.umask(old)
     assert (path.stat().st_mode & 0o777) == 0o644
+
+
+@pytest.mark.parametrize("suffix", [".root", ".h5"])
+def test_read_one_set_of_a_multi_set_file_gives_its_numbers(tmp_path, suffix):
+    """io.read(detector=NAME) returns that detector's (signal channel's) own signal estimate,
+    equal to its weights' sum, for multi-detector and multi-channel files alike."""
+    for sets, key in ((['signal.channels=["nucleon","electron"]'], ("nucleon", "electron")),
+                      (['detector.names=["miniboone","sbnd"]'], ("miniboone", "sbnd"))):
+        r = bdgen.generate(bdgen.load_card(None, [*sets, "run.events=300"]), seed=4)
+        path = tmp_path / f"m{key[0]}{suffix}"
+        io.write(r, path)
+        for name in key:
+            events, meta = io.read(path, detector=name)
+            assert meta["detector"] == name
+            assert meta["signal_events"] == pytest.approx(events["weight"].sum(), rel=1e-12)
+        with pytest.raises(KeyError, match="the file has"):
+            io.read(path)

@@ -570,3 +570,32 @@ def test_single_effective_trial_has_undefined_error(tmp_path, monkeypatch):
     io.write_json(s, tmp_path / "s.json")
     back = json.loads((tmp_path / "s.json").read_text())
     assert back["signal_events_error"] is None
+
+
+def test_generate_checks_its_arguments_before_any_work():
+    """Bad keyword arguments and a Config edited past the card checks (dataclasses.replace) are
+    refused with a CardError naming the argument or key; chunk_size = -5 used to hang."""
+    from bdgen.errors import CardError
+
+    cfg = bdgen.load_card(None, ["run.events=10"])
+    for kw, name in ((dict(chunk_size=-5), "chunk_size"), (dict(chunk_size=0), "chunk_size"),
+                     (dict(chunk_size=1.5), "chunk_size"), (dict(seed=1.5), "seed"), (dict(seed=True), "seed"),
+                     (dict(seed="a"), "seed"), (dict(seed=-1), "seed")):
+        with pytest.raises(CardError, match=rf"generate\({name} = "):
+            bdgen.generate(cfg, **kw)
+    with pytest.raises(CardError, match=r"model\.m_v = -0\.1: must be > 0"):
+        bdgen.generate(dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, m_v=-0.1)))
+    with pytest.raises(CardError, match=r"signal\.channel = \"electrn\""):
+        bdgen.generate(dataclasses.replace(cfg, signal=dataclasses.replace(cfg.signal, channel="electrn")))
+    with pytest.raises(CardError, match="must be a Config"):
+        bdgen.generate("card.toml")  # type: ignore[arg-type]
+
+
+def test_open_channel_without_events_gets_a_note():
+    """An open channel that drew no event (a tiny share of the trials: pi0 -> gamma V* far off
+    shell next to eta -> gamma V) reads 0 +- 0; the summary says this is no estimate."""
+    r = bdgen.generate(bdgen.load_card(None, ["model.m_v=0.3", "model.m_chi=0.01", "run.events=200"]), seed=1)
+    pi0 = next(c for c in r.summary["channels"] if c["production"] == "pi0")
+    assert pi0["events"] == 0.0 and "closed" not in pi0
+    assert any(n.startswith("pi0: no event in this sample") for n in r.summary["notes"])
+    assert not any(n.startswith("eta: no event") for n in r.summary["notes"])

@@ -173,6 +173,9 @@ def test_reweight_signal_channels_file(tmp_path):
         ratio = sub.summary["signal_events"] / r.per_channel[ch].summary["signal_events"]
         assert ratio == approx(16.0, rel=1e-4)
         assert sub.config.signal.channel == ch
+        # each channel's own summary: its signal label and its event count
+        assert {c["signal"] for c in sub.summary["channels"]} == {ch}
+        assert sub.summary["n_events"] == r.per_channel[ch].summary["n_events"] == len(sub.events["weight"])
     bdgen.write(rw, tmp_path / "sc_rw.h5")
     from bdgen import io
 

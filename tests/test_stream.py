@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import bdgen
-from bdgen import cli
+from bdgen import cli, io
 
 
 @pytest.mark.parametrize("suffix", [".root", ".h5"])
@@ -45,3 +45,14 @@ def test_cli_stream(tmp_path, monkeypatch):
     ev, _ = bdgen.io.read("a.h5")
     assert len(ev["weight"]) == 100
     assert cli.main(["run", "--stream", "-o", "a.h5", "--set", "run.events=100", "-q"]) == 2  # exists
+
+
+def test_streamed_result_cannot_be_written_again(tmp_path):
+    """The result of a streamed run holds the summary only; writing it to another file would
+    give a file of 0 events claiming the run's signal, so io.write refuses (no file left)."""
+    from bdgen.errors import CardError
+
+    r = bdgen.generate(bdgen.load_card(None, ["run.events=30"]), stream_to=str(tmp_path / "s.root"), seed=2)
+    with pytest.raises(CardError, match="holds no events"):
+        io.write(r, tmp_path / "again.root")
+    assert not (tmp_path / "again.root").exists()

@@ -124,6 +124,11 @@ def write(result: "RunResult", path: str | Path, *, overwrite: bool = False) -> 
     """
     p = Path(path)
     fmt = output_format(p)
+    n_held = sum(len(ev.get("weight", ())) for ev in event_sets(result).values())
+    if n_held == 0 and result.summary.get("n_events", 0) > 0:
+        raise CardError(f"{p}: this result holds no events, only the summary of {result.summary['n_events']} "
+                        "(a streamed run wrote them to its own file while generating); write that file's "
+                        "events, or generate without stream_to")
     with atomic_path(p, overwrite=overwrite) as tmp:
         if fmt == "root":
             from .root import write_root
@@ -166,9 +171,11 @@ def read(path: str | Path, detector: str | None = None) -> tuple[dict[str, Any],
     ``detector`` selects the event set of one detector in a multi-detector file, or of one
     signal channel in a file of a ``signal.channels`` run.
     The file-level numbers (``signal_events``, ``signal_events_error``, ``n_generated``,
-    ``unweighted``) of a multi-detector file are those of its first detector (its top-level
-    summary, named by ``meta["detector"]``); with ``detector`` they are that detector's.
-    A file that is not a readable bdgen event file raises CardError naming it.
+    ``unweighted``) of a multi-detector (multi-channel) file are those of its first detector
+    (channel), its top-level summary, named by ``meta["detector"]``; with ``detector`` they are
+    that detector's (channel's).  A file that is not a readable bdgen event file raises
+    CardError naming it; a file of several event sets read without ``detector`` (or with a name
+    it does not hold) raises KeyError naming the sets it has.
     """
     suffix = Path(path).suffix.lower()
     if suffix in (".hepmc", ".hepmc3"):
@@ -194,7 +201,7 @@ def read(path: str | Path, detector: str | None = None) -> tuple[dict[str, Any],
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CardError(f"file = \"{path}\": not a readable bdgen event file ({first})") from None
-    per = meta["summary"].get("detectors") or {}
+    per = meta["summary"].get("detectors") or meta["summary"].get("signals") or {}
     if detector is not None and detector in per:
         d = per[detector]
         for key in ("signal_events", "signal_events_error", "n_generated", "unweighted"):

@@ -18,7 +18,7 @@ NuHepMC (Gardiner et al., arXiv:2310.13211; specification 1.0.0) requirements me
   vertex in mm, in the output frame), one primary vertex (status 1) with the incoming chi
   (status 4) and the target at rest (status 20: electron, nucleon or nucleus) going to the
   outgoing chi and the recoil (status 1).  The vertex time is t x c in mm; ``bdgen.t_ns`` holds
-  the time of flight and ``bdgen.t_arrival_ns`` the time from the start of the spill.
+  the time of flight and ``bdgen.t_arrival_ns`` the time from the spill's reference (see the t_spill column).
 
 Provenance (G.S.1): the resolved card and the seed as ``NuHepMC.Provenance.bdgen.*``.
 HepMC3 is a per-event Python loop (about 15 k events/s); use ROOT or HDF5 for large samples.

@@ -77,8 +77,9 @@ class StreamWriter:
 
         self.path = Path(path)
         if self.path.exists() and not overwrite:
-            raise OutputExistsError(f"\"{self.path}\": file exists; use --overwrite to replace it")
-        self.fmt = output_format(self.path)
+            raise OutputExistsError(f"\"{self.path}\": file exists; use --overwrite (overwrite=True in Python) "
+                                    "to replace it")
+        self.fmt = output_format(self.path, "stream_to")
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=str(self.path.parent))
         os.close(fd)
         self.tmp = Path(tmp)

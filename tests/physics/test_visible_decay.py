@@ -141,3 +141,12 @@ def test_geometric_acceptance_counts_one_v_per_trial():
     s = r.summary
     assert s["n_events"] > 50
     assert s["geometric_acceptance"] == pytest.approx(s["n_events"] / s["n_generated"], rel=1e-12)
+
+
+def test_decay_runs_say_the_recoil_window_does_not_apply():
+    card = ["signal.channel=decay", "model.m_v=0.05", "model.m_chi=0.04", "model.epsilon=3e-7",
+            'production.channels=["pi0"]', "run.events=20"]
+    notes = bdgen.generate(bdgen.load_card(None, card), seed=1).summary["notes"]
+    assert any("signal.t_min/t_max do not apply to signal.channel = decay" in n for n in notes)
+    notes = bdgen.generate(bdgen.load_card(None, [*card, "signal.t_min=0", "signal.t_max=1e9"]), seed=1).summary["notes"]
+    assert not any("do not apply" in n for n in notes)
