@@ -7,7 +7,6 @@ what is allowed; nothing is written), 130 when interrupted (no output file is le
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import os
@@ -205,8 +204,10 @@ def _run(args: argparse.Namespace) -> int:
 
         output_format(args.output, "-o")  # a bad -o is reported as -o, not as run.output
         # the stored card (provenance) names the file the events went to (the card as given was
-        # checked above, its own run.output included)
-        cfg = load_card(args.card, overrides + [f"run.output={json.dumps(str(args.output))}"])
+        # checked above, its own run.output included; generate() re-checks the result)
+        from dataclasses import replace
+
+        cfg = replace(cfg, run=replace(cfg.run, output=str(args.output)))
     if args.no_output and (args.output or args.stream):
         raise CardError("--no-output: cannot be combined with -o or --stream")
     out = None if args.no_output else (args.output or cfg.run.output)
