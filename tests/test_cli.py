@@ -701,11 +701,10 @@ def test_failed_write_keeps_existing_file(cli, monkeypatch, tmp_path):
 
 
 def _bdgen_command() -> list[str]:
-    exe = shutil.which("bdgen")
-    if exe is None:
-        cand = Path(sys.executable).parent / "bdgen"
-        if cand.is_file() and os.access(cand, os.X_OK):
-            exe = str(cand)
+    # the entry point installed beside this interpreter first: another bdgen on PATH may be
+    # another installation
+    cand = Path(sys.executable).parent / "bdgen"
+    exe = str(cand) if cand.is_file() and os.access(cand, os.X_OK) else shutil.which("bdgen")
     return [exe] if exe else [sys.executable, "-m", "bdgen.cli"]
 
 
