@@ -558,7 +558,10 @@ def neutrino_table(summary: dict[str, Any]) -> str:
             f = s["flux"][key]
             lines.append(f"{names[key]:<11} {f['per_pot_per_cm2']:>15.4g} {f['error'] * 1e-4:>10.2g} "
                          f"{f['mean_energy']:>10.4g} {f['per_pot_per_cm2'] * pot:>17.4g}")
-        lines.append(f"backgrounds with {lo:g} < T < {hi:g} GeV (recoil kinetic energy, the signal window), "
+        angle = summary.get("angle_window", [0.0, math.pi])
+        cut = (f" and {angle[0]:g} <= angle <= {angle[1]:g} rad (recoil to the beam axis)"
+               if angle[0] > 0.0 or angle[1] < math.pi else "")
+        lines.append(f"backgrounds with {lo:g} < T < {hi:g} GeV (recoil kinetic energy){cut}, the signal window, "
                      f"efficiency {summary['efficiency']:g}:")
         lines.append(f"{'channel':<12} {'events':>11} {'error':>9} {'per POT':>11}   by flavour (nu_mu, anti-nu_mu, "
                      "nu_e, anti-nu_e)")

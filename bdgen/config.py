@@ -42,6 +42,10 @@ def _fraction(v: Any) -> str | None:
     return None if 0 < v <= 1 else "must be in (0, 1]"
 
 
+def _angle(v: Any) -> str | None:
+    return None if 0 <= v <= math.pi else "must be in [0, pi] (radians)"
+
+
 def _precision(v: Any) -> str | None:
     return None if 0 < v < 1 else "must be in (0, 1) (a relative error, e.g. 0.01)"
 
@@ -67,6 +71,8 @@ def _channels(v: Any) -> str | None:
 PRODUCTION_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem", "eta_prime", "eta_prime_rho", "eta_prime_omega",
                        "pi_capture", "drell_yan")
 SIGNAL_CHANNELS = ("electron", "nucleon", "coherent", "decay", "pi0_inelastic", "delta_gamma", "dis")
+#: Signal channels with one recoiling target particle (the ones the recoil-angle cut applies to).
+ELASTIC_CHANNELS = ("electron", "nucleon", "coherent")
 
 _REQ = object()  # marker: the key is required
 
@@ -130,6 +136,10 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
                         "final state of signal.channel = decay: e+e-, mu+mu-, or hadrons (pi+ pi-, m_V < 1.1 GeV)"),
         "t_min": ("float", 0.0, _non_negative, "lowest recoil kinetic energy, GeV"),
         "t_max": ("float", 1e9, _positive, "highest recoil kinetic energy, GeV"),
+        "angle_min": ("float", 0.0, _angle,
+                      "smallest lab angle of the recoil to the beam axis (z), rad (electron, nucleon, coherent)"),
+        "angle_max": ("float", math.pi, _angle,
+                      "largest lab angle of the recoil to the beam axis (z), rad (electron, nucleon, coherent)"),
         "efficiency": ("float", 1.0, _fraction, "detection efficiency multiplying every weight"),
         "form_factors": ("str", "bba03", _one_of("bba03", "dipole"), "nucleon form factors"),
     },
@@ -249,6 +259,13 @@ class SignalConfig:
     efficiency: float
     form_factors: str
     channels: tuple[str, ...] | None = None
+    angle_min: float = 0.0
+    angle_max: float = math.pi
+
+    @property
+    def angle_cut(self) -> bool:
+        """True if the recoil-angle window is narrower than [0, pi]."""
+        return self.angle_min > 0.0 or self.angle_max < math.pi
 
 
 @dataclass(frozen=True)
@@ -404,6 +421,13 @@ def _cross_checks(cfg: Config) -> None:
                         "(allowed: electron, nucleon, coherent)")
     if sig.t_min >= sig.t_max:
         raise CardError(f"signal.t_min = {sig.t_min} >= signal.t_max = {sig.t_max}: need t_min < t_max")
+    if sig.angle_min >= sig.angle_max:
+        raise CardError(f"signal.angle_min = {sig.angle_min} >= signal.angle_max = {sig.angle_max}: "
+                        "need angle_min < angle_max (radians)")
+    if sig.angle_cut and sig.channel not in ELASTIC_CHANNELS:
+        raise CardError(f"signal.angle_min/angle_max with signal.channel = {fmt_value(sig.channel)}: the recoil-angle "
+                        f"cut applies to the elastic channels {list(ELASTIC_CHANNELS)}, whose recoil is one "
+                        "particle (cut on the output columns instead)")
     det = cfg.detector
     inline = det.shape is not None or det.material is not None
     given = [k for k, v in (("detector.name", det.name), ("detector.names", det.names)) if v is not None]

@@ -1290,8 +1290,26 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
             GL_NODES, GL_WEIGHTS, C.C_M_PER_NS, C.GEV2_TO_M2, sc, o_target, tb["tg_z"], tb["tg_a"], tb["hbarc"],
             *tb["sig_table"],
         )
+    if ctx.get("angle_window") is not None:
+        recoil_angle_cut(sc, *ctx["angle_window"])
     u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
     return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol, xc
+
+
+def recoil_angle_cut(sc: np.ndarray, angle_min: float, angle_max: float) -> None:
+    """Apply ``signal.angle_min/angle_max`` in place: zero the signal probability ``sc[:, 0]`` of
+    every scatter whose recoil (``sc[:, 3:6]``, GeV) leaves at a lab polar angle to the beam axis
+    (+z) outside [angle_min, angle_max] (rad).
+
+    ``sc`` has shape (n, N_SCAT_COLS) (columns :data:`bdgen.kernels.SCAT_COLS`).  The recoil is
+    drawn from dσ/dT inside the T window, so a scatter's probability times the indicator of the
+    cut is an unbiased estimate of the rate in the joint (T, angle) window.  This is BdNMC's
+    min/max_scatter_angle cut (its ``Electron_Scatter``/``Nucleon_Scatter``: the recoil's
+    ``Theta()``, the angle to the z axis), applied by dropping the scatter, as BdNMC does.
+    """
+    p = sc[:, 3:6]
+    theta = np.arctan2(np.hypot(p[:, 0], p[:, 1]), p[:, 2])
+    sc[(theta < angle_min) | (theta > angle_max), 0] = 0.0
 
 
 def _decay_chi2(ctx: dict[str, Any], o_trial: np.ndarray, o_chi: np.ndarray, stream: np.ndarray,
@@ -1707,7 +1725,8 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
     ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
            "t_window": setup.t_window, "visible": visible, "inelastic": None, "idm": idm,
-           "idm_scatter": None}
+           "idm_scatter": None,
+           "angle_window": (cfg.signal.angle_min, cfg.signal.angle_max) if cfg.signal.angle_cut else None}
     if m.name == "inelastic" and cfg.signal.channel in ("electron", "nucleon", "coherent"):
         cp = Couplings.from_config(cfg)
         g_chi2, br_ee = cp.chi2_decay()

@@ -120,6 +120,8 @@ def _write_csv(path: Path, result: NeutrinoResult) -> None:
     head = (f"# bdgen neutrino, beam {result.summary['beam']} ({result.summary['source']}), "
             f"POT {result.summary['pot']:.6g}, seed {result.summary['seed']}, "
             f"window {result.summary['window'][0]:g} < T < {result.summary['window'][1]:g} GeV, "
+            f"recoil angle to the beam axis {result.summary['angle_window'][0]:g} to "
+            f"{result.summary['angle_window'][1]:g} rad, "
             f"efficiency {result.summary['efficiency']:g}")
     lines = [head]
     for name, det in result.detectors.items():

@@ -22,6 +22,12 @@ the others.  An event sample of equal weights (summing to N) is drawn in proport
 w_k n sigma_window, with the recoil energy from dsigma/dT inside the window and the recoil
 direction from two-body kinematics (random azimuth about the neutrino), for the histograms and
 plots; the arrival time includes the beam file's spill structure (``t_arrival``).
+
+With a recoil-angle window (``signal.angle_min/angle_max``, the lab angle of the recoil to the
+beam axis, as for the signal) the rate is N times the fraction f of the event sample inside the
+angle window (a ratio estimate: the sample is drawn from the same w_k n dsigma/dT), and its error
+adds the binomial error N sqrt(f(1 - f)/n_events) in quadrature; only the events inside the
+window are kept, each still of weight N/n_events.
 """
 
 from __future__ import annotations
@@ -136,6 +142,13 @@ def spill_times(timing: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     if timing.structure == "uniform":
         return rng.uniform(0.0, timing.length, n)
     return timing.sigma * rng.standard_normal(n)
+
+
+def angle_window_mask(ev: dict[str, np.ndarray], angle_min: float, angle_max: float) -> np.ndarray:
+    """Events (shape (n,), bool) whose recoil momentum (``recoil_px/py/pz``, GeV) makes a lab
+    angle to the beam axis (+z) within [angle_min, angle_max] (rad): ``signal.angle_min/angle_max``."""
+    theta = np.arctan2(np.hypot(ev["recoil_px"], ev["recoil_py"]), ev["recoil_pz"])
+    return (theta >= angle_min) & (theta <= angle_max)
 
 
 def sample_events(ch: Channel, nu: NeutrinoSample, contrib: np.ndarray, total: float, n_events: int,
@@ -323,6 +336,7 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
         events: dict[str, dict[str, np.ndarray]] = {}
         v_m3 = nu.volume_m3
         nc_vals = np.zeros(len(nu))  # proton + neutron per neutrino: the two share the histories
+        nc_cut: list[tuple[float, float]] = []  # (angle fraction, binomial error) of nc_proton, nc_neutron
         for ch in channels(det, cfg.signal.channel):
             # expected events per POT-normalised neutrino: weight x vals
             vals = np.zeros(len(nu))
@@ -338,6 +352,20 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
             rates[ch.name] = {"label": ch.label, "events": tot2, "error": err2, "per_pot": tot2 / pot,
                               "by_flavour": by_flavour}
             ev = sample_events(ch, nu, nu.weight * vals, tot2, n_events, t_lo, t_hi, source.beam.timing, rng)
+            if ev and cfg.signal.angle_cut:
+                inside = angle_window_mask(ev, cfg.signal.angle_min, cfg.signal.angle_max)
+                frac = float(inside.mean())
+                binom = tot2 * math.sqrt(frac * (1.0 - frac) / inside.size)
+                err2 = math.hypot(err2 * frac, binom)
+                for fl in FLAVOURS:
+                    name = FLAVOUR_NAMES[fl]
+                    by_flavour[name] *= float(inside[ev["flavour"] == fl].mean()) if (ev["flavour"] == fl).any() else 0.0
+                tot2 *= frac
+                ev = {k: v[inside] for k, v in ev.items()} if inside.any() else {}
+                rates[ch.name].update(events=tot2, error=err2, per_pot=tot2 / pot, by_flavour=by_flavour,
+                                      angle_fraction=frac)
+                if ch.name in ("nc_proton", "nc_neutron"):
+                    nc_cut.append((frac, binom))
             if ev:
                 events[ch.name] = ev
                 hi_eff = min(t_hi, float(ev["recoil_T"].max()) * 1.0001)
@@ -351,6 +379,12 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
                 recoil[ch.name] = rh
         # correlated: the same neutrino histories feed both, so the error is that of the summed rate
         nc_total, nc_err = nu.total(nc_vals)
+        if cfg.signal.angle_cut and nc_total > 0:
+            # the angle-window fractions of the two: the summed rate scales by their rate-weighted
+            # mean, and the (independent) binomial errors add in quadrature
+            cut_total = sum(rates[n]["events"] for n in ("nc_proton", "nc_neutron") if n in rates)
+            nc_err = math.hypot(nc_err * cut_total / nc_total, *(b for _, b in nc_cut))
+            nc_total = cut_total
         summary = {
             "detector": det.name,
             "distance_m": det.distance,
@@ -384,6 +418,7 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
         "pot": pot,
         "efficiency": eff,
         "window": [t_lo, t_hi],
+        "angle_window": [cfg.signal.angle_min, cfg.signal.angle_max],
         "signal_channel": cfg.signal.channel,
         "histories": n,
         "events_per_channel": n_events,
