@@ -141,6 +141,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "angle_max": ("float", math.pi, _angle,
                       "largest lab angle of the recoil to the beam axis (z), rad (electron, nucleon, coherent)"),
         "efficiency": ("float", 1.0, _fraction, "detection efficiency multiplying every weight"),
+        "timing_cut": ("float", 0.0, _non_negative,
+                       "BdNMC's timing cut, ns: every weight times min(1, delay/timing_cut) (0: none)"),
         "form_factors": ("str", "bba03", _one_of("bba03", "dipole"), "nucleon form factors"),
     },
     "compat": {
@@ -261,6 +263,7 @@ class SignalConfig:
     channels: tuple[str, ...] | None = None
     angle_min: float = 0.0
     angle_max: float = math.pi
+    timing_cut: float = 0.0
 
     @property
     def angle_cut(self) -> bool:

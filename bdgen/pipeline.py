@@ -1292,8 +1292,40 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
         )
     if ctx.get("angle_window") is not None:
         recoil_angle_cut(sc, *ctx["angle_window"])
+    if ctx.get("timing_cut") is not None:
+        timing_cut_factor(sc, o_hit, *ctx["timing_cut"])
     u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
     return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol, xc
+
+
+def timing_cut_factor(sc: np.ndarray, hit: np.ndarray, timing_cut: float, exit_point: bool = False) -> None:
+    """Apply ``signal.timing_cut`` in place: multiply the signal probability ``sc[:, 0]`` by
+    min(1, delay/timing_cut), BdNMC's ``t_delay_fraction`` (its main.cpp).
+
+    That factor is the probability that a chi produced at a time drawn uniformly over a window
+    of length ``timing_cut`` (ns) arrives after the window's end, given its delay behind a
+    massless particle: the signal surviving a cut that removes everything arriving in time
+    with the (prompt) neutrinos.  The delay is bdgen's output column ``delay``: the vertex time
+    ``sc[:, 13]`` minus the production time and the light travel time from the production
+    point (``hit`` columns x0, y0, z0, t0) to the vertex ``sc[:, 10:13]`` (m, ns).  With
+    ``exit_point`` (``compat.bdnmc`` and an elastic channel) it is taken, as BdNMC does, at
+    the point where the chi leaves the detector: L (1/beta - 1)/c with L = ``t_out`` (m).
+
+    Shapes: ``sc`` (n, N_SCAT_COLS), ``hit`` (n, N_HIT_COLS).
+    """
+    from .kernels import HIT_COLS
+
+    if exit_point:
+        i = HIT_COLS.index("chi_E")
+        e = hit[:, i]
+        p = np.sqrt(np.sum(hit[:, i + 1:i + 4] ** 2, axis=1))
+        length = hit[:, HIT_COLS.index("t_out")]
+        delay = length * (e / np.where(p > 0, p, 1.0) - 1.0) / C.C_M_PER_NS
+    else:
+        x0 = hit[:, HIT_COLS.index("x0"):HIT_COLS.index("t0")]
+        dist = np.sqrt(np.sum((sc[:, 10:13] - x0) ** 2, axis=1))
+        delay = sc[:, 13] - hit[:, HIT_COLS.index("t0")] - dist / C.C_M_PER_NS
+    sc[:, 0] *= np.clip(delay / timing_cut, 0.0, 1.0)
 
 
 def recoil_angle_cut(sc: np.ndarray, angle_min: float, angle_max: float) -> None:
@@ -1726,7 +1758,10 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
            "t_window": setup.t_window, "visible": visible, "inelastic": None, "idm": idm,
            "idm_scatter": None,
-           "angle_window": (cfg.signal.angle_min, cfg.signal.angle_max) if cfg.signal.angle_cut else None}
+           "angle_window": (cfg.signal.angle_min, cfg.signal.angle_max) if cfg.signal.angle_cut else None,
+           "timing_cut": (cfg.signal.timing_cut, cfg.compat.bdnmc and cfg.signal.channel in ("electron", "nucleon",
+                                                                                            "coherent"))
+           if cfg.signal.timing_cut > 0.0 else None}
     if m.name == "inelastic" and cfg.signal.channel in ("electron", "nucleon", "coherent"):
         cp = Couplings.from_config(cfg)
         g_chi2, br_ee = cp.chi2_decay()

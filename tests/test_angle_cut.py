@@ -144,3 +144,43 @@ def test_background_angle_cut_matches_the_uncut_sample():
         rc = cut.detectors[name].summary["backgrounds"]["nu_e"]
         assert rc["events"] == pytest.approx(rf["events"] * inside.mean(), rel=1e-12)
         assert rc["error"] > rf["error"] * inside.mean()           # the binomial part is added
+
+
+# ---------------------------------------------------------------------------------------------
+# signal.timing_cut (BdNMC's delayed-signal factor)
+# ---------------------------------------------------------------------------------------------
+
+def test_timing_cut_weights_each_event_by_its_delay():
+    """Same trials: the cut run's weights are the uncut run's times min(1, delay/timing_cut)
+    (delay: the output column), for the events the factor leaves non-zero."""
+    tc = 0.05  # ns: the delays of the default point (m_chi = 5 MeV, GeV energies) are ~0.01-1 ns
+    free = _gen(*FIXED)
+    cut = _gen(*FIXED, f"signal.timing_cut={tc}")
+    f = np.minimum(free.events["delay"] / tc, 1.0)
+    assert 0.05 < float(np.mean(f)) < 0.95
+    expect = float(np.sum(free.events["weight"] * f))
+    assert cut.summary["signal_events"] == pytest.approx(expect, rel=1e-9)
+    keep = f > 0
+    np.testing.assert_allclose(np.sort(cut.events["weight"]), np.sort(free.events["weight"][keep] * f[keep]),
+                               rtol=1e-9)
+
+
+def test_timing_cut_bdnmc_takes_the_delay_at_the_detector_exit():
+    """compat.bdnmc: the delay is L_exit (1/beta - 1)/c with L_exit the far intersection of the
+    chi's line with the MiniBooNE sphere (centre (0, -1.9, 491) m, radius 5 m), computed here
+    from the events' production points and chi momenta."""
+    tc = 0.05
+    free = _gen(*FIXED, "compat.bdnmc=true")
+    cut = _gen(*FIXED, "compat.bdnmc=true", f"signal.timing_cut={tc}")
+    ev = free.events
+    p = np.stack([ev["chi_px"], ev["chi_py"], ev["chi_pz"]], axis=1)
+    pm = np.linalg.norm(p, axis=1)
+    d = p / pm[:, None]
+    rel = np.array([0.0, -1.9, 491.0])[None, :] - np.stack([ev["prod_x"], ev["prod_y"], ev["prod_z"]], axis=1)
+    b = np.sum(d * rel, axis=1)
+    c = np.sum(rel * rel, axis=1) - 25.0
+    l_exit = b + np.sqrt(b * b - c)
+    delay = l_exit * (ev["chi_E"] / pm - 1.0) / 0.299792458
+    assert np.all(delay >= ev["delay"] - 1e-12)                    # the exit is behind the vertex
+    expect = float(np.sum(ev["weight"] * np.minimum(delay / tc, 1.0)))
+    assert cut.summary["signal_events"] == pytest.approx(expect, rel=1e-9)

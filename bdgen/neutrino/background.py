@@ -405,6 +405,9 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
         notes.append("decay in flight without horn focusing; pi+/pi- from Sanford-Wang, primary production only; "
                      f"{kaons}; pi+ and K+ that range out decay at rest; tertiary production not included")
     notes.append("nucleons treated as free (no Pauli blocking, binding or final-state interactions)")
+    if cfg.signal.timing_cut > 0.0:
+        notes.append(f"signal.timing_cut = {cfg.signal.timing_cut:g} ns is not applied: its factor min(1, delay/cut) "
+                     "is 0 for neutrinos (no delay behind light); cut on the events' t_arrival instead")
     result.summary = {
         "version": __version__,
         "seed": seed_used,
