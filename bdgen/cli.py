@@ -213,6 +213,10 @@ def _run(args: argparse.Namespace) -> int:
     out = None if args.no_output else (args.output or cfg.run.output)
     if out is not None:
         io.check_writable(out, overwrite=args.overwrite, key="-o" if args.output else "run.output")
+        if io.output_format(out) == "hepmc3":
+            from .io.hepmc import check_hepmc3
+
+            check_hepmc3(cfg)  # a channel or layout NuHepMC cannot hold: before the run
     if args.summary:
         io.check_writable(args.summary, overwrite=args.overwrite, key="--summary", events_file=False)
         if out is not None and Path(args.summary).resolve() == Path(out).resolve():

@@ -70,7 +70,7 @@ def _channels(v: Any) -> str | None:
 
 PRODUCTION_CHANNELS = ("pi0", "eta", "rho", "omega", "phi", "brem", "eta_prime", "eta_prime_rho", "eta_prime_omega",
                        "pi_capture", "drell_yan")
-SIGNAL_CHANNELS = ("electron", "nucleon", "coherent", "decay", "pi0_inelastic", "delta_gamma", "dis")
+SIGNAL_CHANNELS = ("electron", "nucleon", "coherent", "decay", "pi0_inelastic", "delta_gamma", "dis", "flux")
 #: Signal channels with one recoiling target particle (the ones the recoil-angle cut applies to).
 ELASTIC_CHANNELS = ("electron", "nucleon", "coherent")
 
@@ -129,7 +129,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "channel": ("str", "nucleon", _one_of(*SIGNAL_CHANNELS),
                     "electron, nucleon (incoherent, free p and n), coherent (whole nuclei, Helm), "
                     "decay (visible V -> l+ l- decays in the detector), pi0_inelastic (chi N -> chi Delta, "
-                    "Delta -> N pi0), delta_gamma (Delta -> N gamma) or dis (deep-inelastic chi N -> chi X)"),
+                    "Delta -> N pi0), delta_gamma (Delta -> N gamma), dis (deep-inelastic chi N -> chi X) or flux "
+                    "(every chi crossing the detector, with its chord length; no scattering)"),
         "channels": ("list[str]", None, None,
                      "several signal channels in one run, sharing one chi sample (replaces channel)"),
         "final_state": ("str", "ee", _one_of("ee", "mumu", "hadrons"),

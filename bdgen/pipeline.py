@@ -107,8 +107,16 @@ IDM_UPSCATTER_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Extra output column of signal.channel = "flux".
+FLUX_COLUMNS: dict[str, tuple[str, str]] = {
+    "chord_length": ("f8", "length of the chi's straight line inside the fiducial volume, m"),
+}
+
+
 def extra_columns(cfg: Config) -> dict[str, tuple[str, str]]:
     """The output columns a run adds to :data:`EVENT_COLUMNS` (name -> (dtype, description))."""
+    if cfg.signal.channel == "flux":
+        return FLUX_COLUMNS
     if cfg.model.name == "inelastic" and cfg.signal.channel == "decay":
         return IDM_COLUMNS
     if cfg.model.name == "inelastic":
@@ -642,11 +650,15 @@ def prepare(cfg: Config) -> RunSetup:
     if cfg.signal.channel == "decay" and (cfg.signal.t_min != 0.0 or cfg.signal.t_max != 1e9):
         notes.append("signal.t_min/t_max do not apply to signal.channel = decay: every decay inside the "
                      "fiducial volume is kept (cut on the lepton energies of the output instead)")
+    if cfg.signal.channel == "flux" and (cfg.signal.t_min != 0.0 or cfg.signal.t_max != 1e9):
+        notes.append("signal.t_min/t_max do not apply to signal.channel = flux: every chi crossing the "
+                     "fiducial volume is kept")
     setup = RunSetup(cfg, beam, dets, channels, targets, {}, (t_lo, t_hi), notes)
     if setup.open_channels:
         setup.tables = _tables(setup)
     # the highest chi energy is below the beam energy: a window out of reach is closed
-    e_need = min(e_min(t_lo, m.m_chi, t.mass) for t in targets) if cfg.signal.channel != "decay" else 0.0
+    e_need = (min(e_min(t_lo, m.m_chi, t.mass) for t in targets) if cfg.signal.channel not in ("decay", "flux")
+              else 0.0)
     if e_need >= beam.proton_energy:
         notes.append(
             f"signal window closed: recoils above t_min = {t_lo} GeV need E_chi >= {e_need:.4g} GeV, "
@@ -1259,7 +1271,9 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
     o_target = np.empty(n_hits, dtype=np.int64)
     stream = STAGE_SCATTER + 2 * local + chi64
     xc = np.empty((n_hits, 0))
-    if ctx.get("idm") is not None:
+    if ctx.get("flux"):
+        sc, o_target, xc = _flux_crossings(o_hit)
+    elif ctx.get("idm") is not None:
         sc, o_target, xc, v_idm = _decay_chi2(ctx, o_trial, o_chi, stream, o_hit)
         viol += v_idm
     elif ctx.get("inelastic") is not None:
@@ -1296,6 +1310,36 @@ def compute_chunk(ctx: dict[str, Any], start: int, n: int, hit_rate: float) -> t
         timing_cut_factor(sc, o_hit, *ctx["timing_cut"])
     u_unw = uniforms_for(k0, k1, o_trial, STAGE_UNWEIGHT, 2 * local + chi64)
     return o_trial, o_chi, o_chan, o_vol, o_hit, chi64, sc, o_target, u_unw, viol, xc
+
+
+def _flux_crossings(hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """signal.channel = "flux": every chi crossing a fiducial volume is an event of probability 1
+    (BdNMC's ``dm_detector_distribution`` output).
+
+    ``hit`` (n, N_HIT_COLS) holds the crossings; returns the scatter table (n, N_SCAT_COLS) with
+    the vertex and time at the entry point x0 + t_in d (m) and t0 + t_in/(beta c) (ns), the
+    outgoing chi equal to the incoming one, no recoil (zeros, target index 0), and the extra
+    column chord_length = t_out - t_in (m), shape (n, 1).  sum(weight x chord_length) x n sigma
+    is then the rate of any process of cross-section sigma on targets of density n.
+    """
+    from .kernels import HIT_COLS, N_SCAT_COLS
+
+    n = hit.shape[0]
+    i = HIT_COLS.index("chi_E")
+    e = hit[:, i]
+    p3 = hit[:, i + 1:i + 4]
+    p = np.sqrt(np.sum(p3 * p3, axis=1))
+    safe = np.where(p > 0, p, 1.0)
+    t_in = hit[:, HIT_COLS.index("t_in")]
+    x0 = hit[:, HIT_COLS.index("x0"):HIT_COLS.index("t0")]
+    sc = np.zeros((n, N_SCAT_COLS))
+    sc[:, 0] = 1.0
+    sc[:, 6] = e
+    sc[:, 7:10] = p3
+    sc[:, 10:13] = x0 + t_in[:, None] * p3 / safe[:, None]
+    sc[:, 13] = hit[:, HIT_COLS.index("t0")] + t_in * e / safe / C.C_M_PER_NS
+    chord = (hit[:, HIT_COLS.index("t_out")] - t_in)[:, None]
+    return sc, np.zeros(n, dtype=np.int64), chord
 
 
 def timing_cut_factor(sc: np.ndarray, hit: np.ndarray, timing_cut: float, exit_point: bool = False) -> None:
@@ -1757,6 +1801,7 @@ def _generate_loop(setup: RunSetup, states: list[_DetectorRun], writer: Any, k0:
     hit_rate = [0.01]  # crossings per trial, from a pilot and the chunks so far (sizes the buffers)
     ctx = {"tb": tb, "k0": k0, "k1": k1, "m_chi": m.m_chi, "m_v": m.m_v, "coupling": coupling, "dirac": m.dirac,
            "t_window": setup.t_window, "visible": visible, "inelastic": None, "idm": idm,
+           "flux": cfg.signal.channel == "flux",
            "idm_scatter": None,
            "angle_window": (cfg.signal.angle_min, cfg.signal.angle_max) if cfg.signal.angle_cut else None,
            "timing_cut": (cfg.signal.timing_cut, cfg.compat.bdnmc and cfg.signal.channel in ("electron", "nucleon",
@@ -2110,7 +2155,8 @@ def _event_columns(ev: dict[str, np.ndarray], sel: np.ndarray, weights: np.ndarr
         "chi_E": h["chi_E"], "chi_px": h["chi_px"], "chi_py": h["chi_py"], "chi_pz": h["chi_pz"],
         "prod_x": h["x0"], "prod_y": h["y0"], "prod_z": h["z0"],
         "x": s["x"], "y": s["y"], "z": s["z"], "t": s["t"],
-        "recoil_pdg": tg_pdg[ev["target"][sel]],
+        "recoil_pdg": (tg_pdg[ev["target"][sel]] if setup.config.signal.channel != "flux"
+                       else np.zeros(n_sel, dtype=np.int32)),
         "recoil_T": s["T"],
         "recoil_E": s["recoil_E"], "recoil_px": s["recoil_px"], "recoil_py": s["recoil_py"], "recoil_pz": s["recoil_pz"],
         "chi_out_E": s["chi_out_E"], "chi_out_px": s["chi_out_px"], "chi_out_py": s["chi_out_py"],

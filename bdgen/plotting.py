@@ -225,11 +225,26 @@ def plot_spectra(events: dict[str, np.ndarray], path: str | Path, *, title: str 
     import matplotlib.pyplot as plt
 
     w = events["weight"]
-    sets = [("dark-matter signal", _spectra_columns(events, "chi_E"), w, "tab:blue")]
+    flux = "chord_length" in events  # signal.channel = "flux": chi crossings, no recoil
+    if flux and backgrounds:
+        from .errors import CardError
+
+        raise CardError("signal.channel = \"flux\": chi crossings have no recoil to compare with neutrino "
+                        "backgrounds")
+    if flux:
+        p_chi = np.sqrt(events["chi_px"] ** 2 + events["chi_py"] ** 2 + events["chi_pz"] ** 2)
+        cos_chi = np.divide(events["chi_pz"], p_chi, out=np.ones_like(p_chi), where=p_chi > 0)
+        cols0 = [events["chord_length"], np.degrees(np.arccos(np.clip(cos_chi, -1, 1))), events["chi_E"],
+                 events["t"]]
+        sets = [("dark-matter flux", cols0, w, "tab:blue")]
+    else:
+        sets = [("dark-matter signal", _spectra_columns(events, "chi_E"), w, "tab:blue")]
     colours = ("tab:red", "tab:green", "tab:orange", "tab:purple")
     for (label, ev), colour in zip(backgrounds or [], colours):
         sets.append((f"{label} ({np.sum(ev['weight']):.4g})", _spectra_columns(ev, "nu_E"), ev["weight"], colour))
-    labels = (("recoil kinetic energy T (GeV)", True), ("recoil angle to the beam (deg)", False),
+    labels = ((("chord length in the detector (m)", False), (r"$\chi$ angle to the beam (deg)", False))
+              if flux else (("recoil kinetic energy T (GeV)", True), ("recoil angle to the beam (deg)", False)))
+    labels = (*labels,
               (r"incoming $\chi$ energy (GeV)" if not backgrounds else r"incoming $\chi$ / $\nu$ energy (GeV)", True),
               ("arrival time after production (ns)", False))
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
@@ -256,7 +271,8 @@ def plot_spectra(events: dict[str, np.ndarray], path: str | Path, *, title: str 
         ax.set_ylabel("events / bin")
     if backgrounds:
         axes[0, 0].legend(fontsize=7, loc="best")
-    fig.suptitle(title or f"{w.size} events, {np.sum(w):.4g} expected", fontsize=10)
+    fig.suptitle(title or (f"{w.size} chi crossing the detector, {np.sum(w):.4g} expected" if flux
+                           else f"{w.size} events, {np.sum(w):.4g} expected"), fontsize=10)
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=100)

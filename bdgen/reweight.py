@@ -92,6 +92,8 @@ def reweight_events(events: dict[str, np.ndarray], old: Config, new: Config) -> 
         sel = events["channel"] == code
         if np.any(sel):
             out[sel] = w[sel] * production_factor(name, s[sel], old, new)
+    if old.signal.channel == "flux":  # chi crossings: production only, no scattering factor
+        return out
     scat = (new.model.epsilon**2 * new.model.alpha_d) / (old.model.epsilon**2 * old.model.alpha_d)
     return out * scat
 

@@ -252,6 +252,9 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
                             "with bdgen run")
         if first_card is None:
             first_card = cfg.to_dict()
+        if cfg.signal.channel == "flux" or "flux" in (cfg.signal.channels or ()):
+            raise CardError("signal.channel = \"flux\": a scan derives limits from a signal; the chi flux has "
+                            "none (scan a scattering or decay channel)")
         decay = cfg.signal.channel == "decay"
         any_decay = any_decay or decay
         if "decay" in (cfg.signal.channels or ()):

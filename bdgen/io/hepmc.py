@@ -36,6 +36,7 @@ from ..constants import C_M_PER_NS
 from ..errors import CardError
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..pipeline import RunResult
 
 PROCESSES = {
@@ -52,21 +53,34 @@ _NAMES = {51: "chi (complex scalar dark matter)", -51: "anti-chi (complex scalar
           58: "chi2 (heavier state of inelastic dark matter)"}
 
 
-def write_hepmc3(path: str | Path, result: "RunResult") -> None:
-    """Write the single event set of ``result`` as NuHepMC/HepMC3 ASCII to ``path``."""
+def check_hepmc3(cfg: "Config") -> None:
+    """Refuse, before any work, a run whose events a NuHepMC file cannot hold: without
+    pyhepmc, a channel that is not a scattering (``decay``, ``dis``, ``flux``), several signal
+    channels or several detectors.  Raises CardError."""
     try:
-        import pyhepmc
+        import pyhepmc  # noqa: F401
     except ImportError:  # pragma: no cover - depends on the installation
         raise CardError("HepMC3 output needs pyhepmc: pip install 'bdgen[hepmc]'") from None
-    from .. import __version__
-
-    s = result.summary
-    channel = result.config.signal.channel
+    if cfg.signal.channels is not None and len(cfg.signal.channels) > 1:
+        raise CardError("signal.channels: HepMC3 output holds one event set; write ROOT or HDF5, or one file per "
+                        "channel")
+    channel = cfg.signal.channels[0] if cfg.signal.channels else cfg.signal.channel
     if channel not in PROCESSES:
         raise CardError(f"signal.channel = \"{channel}\": NuHepMC output needs a scattering channel "
                         "(a beam particle and a target); use ROOT or HDF5")
-    if len(result.per_detector) > 1:
+    if cfg.detector.names is not None and len(cfg.detector.names) > 1:
         raise CardError("detector.names: HepMC3 output holds one detector; write one file per detector")
+
+
+def write_hepmc3(path: str | Path, result: "RunResult") -> None:
+    """Write the single event set of ``result`` as NuHepMC/HepMC3 ASCII to ``path``."""
+    check_hepmc3(result.config)
+    import pyhepmc
+
+    from .. import __version__
+
+    s = result.summary
+    channel = result.config.signal.channels[0] if result.config.signal.channels else result.config.signal.channel
     ev = result.events
     weight_names = ["CV"] + [k for k in ev if k.startswith("weight_")]
     ri = pyhepmc.GenRunInfo()

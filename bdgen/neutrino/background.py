@@ -294,9 +294,9 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
     CardError
         The beam has no ``[neutrino]`` table, or the signal channel is "decay".
     """
-    if cfg.signal.channel == "decay":
-        raise CardError("signal.channel = \"decay\": neutrino backgrounds are computed for recoil channels "
-                        "(electron, nucleon, coherent)")
+    if cfg.signal.channel in ("decay", "flux"):
+        raise CardError(f"signal.channel = \"{cfg.signal.channel}\": neutrino backgrounds are computed for recoil "
+                        "channels (electron, nucleon, coherent)")
     t_wall = time.perf_counter()
     source = load_source(cfg.beam.name)
     dets = _detectors(cfg)
