@@ -3,6 +3,7 @@ kernel it calls from another module (bdgen._jit.PackageStampLocator)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -45,8 +46,15 @@ def _write_package(root: Path, increment: str) -> None:
 
 
 def _run(root: Path, mode: str) -> tuple[float, int]:
+    import bdgen
+
+    env = dict(os.environ)
+    env["NUMBA_CACHE_DIR"] = ""  # numba's default: the __pycache__ beside each module
+    env.pop("NUMBA_CACHE_LOCATOR_CLASSES", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(bdgen.__file__).resolve().parents[1]),
+                                                      env.get("PYTHONPATH")]))
     out = subprocess.run([sys.executable, "-c", RUNNER, str(root), mode], capture_output=True, text=True,
-                         check=True, env={"PATH": "/usr/bin:/bin", "NUMBA_CACHE_DIR": ""})
+                         check=True, env=env)
     value, hits = out.stdout.split()
     return float(value), int(hits)
 
