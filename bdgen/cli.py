@@ -168,6 +168,14 @@ def summary_table(s: dict[str, Any]) -> str:
     )
     lines.append(f"geometric acceptance {s['geometric_acceptance']:.4g}; {s['n_events']} events in the sample"
                  + (" (unweighted)" if s["unweighted"] else ""))
+    sig = (s.get("config") or {}).get("signal", {})
+    cuts = []
+    if sig.get("angle_min", 0.0) > 0.0 or sig.get("angle_max", math.pi) < math.pi:
+        cuts.append(f"recoil angle {sig['angle_min']:g} to {sig['angle_max']:g} rad to the beam axis")
+    if sig.get("timing_cut", 0.0) > 0.0:
+        cuts.append(f"timing_cut {sig['timing_cut']:g} ns (BdNMC's factor min(1, delay/cut))")
+    if cuts:
+        lines.append("cuts: " + "; ".join(cuts))
     syst = s.get("systematics") or {}
     if syst:
         lines.append("spectrum systematics (signal events with each alternative meson spectrum): "
@@ -532,7 +540,8 @@ def _plot(args: argparse.Namespace) -> int:
                             "(the CSV tables cannot be read back)")
         backgrounds = backgrounds_for(args.neutrino, events, detector=args.detector or s.get("detector"),
                                       pot=float(meta.get("pot", s.get("pot", 0.0))),
-                                      beam=s.get("config", {}).get("beam", {}).get("name"))
+                                      beam=s.get("config", {}).get("beam", {}).get("name"),
+                                      signal_config=meta.get("config") or s.get("config"))
     with io.atomic_path(args.output, overwrite=args.overwrite) as tmp:
         plot_spectra(events, tmp.with_suffix(Path(args.output).suffix), backgrounds=backgrounds)
         tmp.with_suffix(Path(args.output).suffix).replace(tmp)

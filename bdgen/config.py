@@ -405,7 +405,10 @@ def _cross_checks(cfg: Config) -> None:
             raise CardError("signal.channels with several detector.names: run one detector per run, "
                             "or one channel per run")
         for c in sig.channels:  # every channel must be valid on its own
-            _cross_checks(replace(cfg, signal=replace(sig, channel=c, channels=None)))
+            try:
+                _cross_checks(replace(cfg, signal=replace(sig, channel=c, channels=None)))
+            except CardError as exc:  # name the key the user set
+                raise CardError(f"signal.channels = {list(sig.channels)}: {exc}") from None
         return
     if sig.channel == "decay" and sig.final_state == "hadrons":
         if cfg.model.name == "inelastic":

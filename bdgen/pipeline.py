@@ -973,7 +973,8 @@ class _DetectorRun:
             self.done = True
         elif self.n == 0 and n_trials >= NO_EVENT_LIMIT:
             self.notes.append(f"no event in {n_trials} trials: the signal is below "
-                              f"{2.303 * scale / n_trials:.3g} events (90% CL)")
+                              f"{2.303 * scale / n_trials:.3g} events (90% CL; a loose bound, counting every trial "
+                              "as at most one event; check that the window is reachable)")
             self.done = True
         return rel
 
@@ -1652,9 +1653,10 @@ def generate(
     CardError
         Before any work: a ``config`` that is not a :class:`Config`, or one whose values (e.g.
         edited with ``dataclasses.replace``) the card checks refuse, a ``seed`` that is not an
-        integer in [0, 2**63), a ``chunk_size`` that is not an integer >= 1.
+        integer in [0, 2**63), a ``chunk_size`` that is not an integer >= 1, a ``progress``
+        that is not callable.
     """
-    config = _checked_arguments(config, seed, chunk_size)
+    config = _checked_arguments(config, seed, chunk_size, progress)
     if config.signal.channels is not None:
         return _generate_channels(config, seed=seed, chunk_size=chunk_size, progress=progress, stream_to=stream_to,
                                   overwrite=overwrite)
@@ -1664,6 +1666,10 @@ def generate(
     run = cfg.run
     seed_in = seed if seed is not None else run.seed
     k0, k1, seed_used = key_from_seed(seed_in)
+    # the stored card (summary, file provenance) records the seed actually used, so that it
+    # reproduces the run (a seed argument or fresh entropy replaces the card's run.seed)
+    setup.config = cfg = replace(cfg, run=replace(run, seed=seed_used))
+    run = cfg.run
     setup.tables["key"] = (k0, k1)
     chunk = int(chunk_size or run.chunk_size)
     nc = len(setup.open_channels)
@@ -1690,7 +1696,7 @@ def generate(
                 st.spool.close()
 
 
-def _checked_arguments(config: Any, seed: Any, chunk_size: Any) -> Config:
+def _checked_arguments(config: Any, seed: Any, chunk_size: Any, progress: Any = None) -> Config:
     """The arguments of :func:`generate` checked as the card's own values are (CardError naming
     the argument); returns the configuration re-validated through the card checks."""
     from .config import config_from_dict
@@ -1704,6 +1710,9 @@ def _checked_arguments(config: Any, seed: Any, chunk_size: Any) -> Config:
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
                                    or chunk_size < 1):
         raise CardError(f"generate(chunk_size = {chunk_size!r}): must be None or an integer >= 1")
+    if progress is not None and not callable(progress):
+        raise CardError(f"generate(progress = {progress!r}): must be None or a callable taking a dict "
+                        "(trials, events, relative_error, precision, target_events)")
     # a Config edited with dataclasses.replace has skipped the card checks: run them again
     return config_from_dict(config.to_dict())
 
@@ -1722,6 +1731,7 @@ def _generate_channels(config: Config, *, seed: int | None, chunk_size: int | No
     if stream_to is not None:
         raise CardError("signal.channels: --stream writes one event set; run the channels separately to stream")
     _k0, _k1, seed_used = key_from_seed(seed if seed is not None else config.run.seed)
+    config = _replace(config, run=_replace(config.run, seed=seed_used))  # the seed used, as in generate()
     results: dict[str, RunResult] = {}
     bias = None  # the first pass's momentum bias serves every pass: one meson sample
     for ch in config.signal.channels or ():

@@ -253,8 +253,10 @@ def run_scan(card_path: str | None, overrides: list[str], grids: list[Grid], *, 
         if first_card is None:
             first_card = cfg.to_dict()
         if cfg.signal.channel == "flux" or "flux" in (cfg.signal.channels or ()):
-            raise CardError("signal.channel = \"flux\": a scan derives limits from a signal; the chi flux has "
-                            "none (scan a scattering or decay channel)")
+            key = (f"signal.channels = {list(cfg.signal.channels)}" if cfg.signal.channels
+                   else "signal.channel = \"flux\"")
+            raise CardError(f"{key}: a scan derives limits from a signal; the chi flux (\"flux\") has none "
+                            "(scan a scattering or decay channel)")
         decay = cfg.signal.channel == "decay"
         any_decay = any_decay or decay
         if "decay" in (cfg.signal.channels or ()):

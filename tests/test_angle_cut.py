@@ -184,3 +184,29 @@ def test_timing_cut_bdnmc_takes_the_delay_at_the_detector_exit():
     assert np.all(delay >= ev["delay"] - 1e-12)                    # the exit is behind the vertex
     expect = float(np.sum(ev["weight"] * np.minimum(delay / tc, 1.0)))
     assert cut.summary["signal_events"] == pytest.approx(expect, rel=1e-9)
+
+
+def test_background_angle_window_with_no_sampled_event_says_so():
+    from bdgen.neutrino.background import run_background
+
+    cfg = bdgen.load_card(None, _on_axis_card("signal.angle_min=1.5"))
+    res = run_background(cfg, seed=6, n_samples=2000, n_events=500)
+    assert next(iter(res.detectors.values())).summary["backgrounds"]["nu_e"]["events"] == 0.0
+    assert any("0 of 500 sampled events inside the angle window" in n and "95% CL" in n
+               for n in res.summary["notes"])
+
+
+def test_channel_list_errors_name_the_list_and_the_table_shows_cuts():
+    from bdgen.cli import summary_table
+
+    with pytest.raises(CardError, match=r"signal\.channels = \['nucleon', 'dis'\]"):
+        bdgen.load_card(None, ['signal.channels=["nucleon", "dis"]', "signal.angle_max=0.5"])
+    r = _gen("run.events=200", "signal.angle_max=1.0", "signal.timing_cut=3")
+    text = summary_table(r.summary)
+    assert "cuts: recoil angle 0 to 1 rad" in text and "timing_cut 3 ns" in text
+    assert "cuts:" not in summary_table(_gen("run.events=200").summary)
+
+
+def test_generate_refuses_a_progress_that_is_not_callable():
+    with pytest.raises(CardError, match="progress"):
+        bdgen.generate(bdgen.load_card(None, ["run.events=10"]), progress=False)

@@ -466,6 +466,7 @@ def cli(capsys, monkeypatch, tmp_path):
 
 DAR_CARD = ["--set", "beam.name=lansce", "--set", "detector.name=lsnd", "--set", "signal.channel=electron",
             "--set", "signal.t_min=0.018", "--set", "signal.t_max=0.05", "--set", "run.pot=1.8e23"]
+DAR_CARD_SETS = DAR_CARD[1::2]  # the same as load_card overrides
 
 
 def test_cli_neutrino_round_trip(cli, tmp_path):
@@ -577,3 +578,40 @@ def test_nc_elastic_error_is_that_of_the_summed_rate():
     b = s["backgrounds"]
     assert s["nc_elastic_events"] == approx(b["nc_proton"]["events"] + b["nc_neutron"]["events"], rel=1e-12)
     assert s["nc_elastic_error"] > 1.1 * math.hypot(b["nc_proton"]["error"], b["nc_neutron"]["error"])
+
+
+def test_neutrino_backgrounds_of_another_window_are_refused(cli, tmp_path, caplog):
+    """A background file for another recoil window (T or angle) or efficiency than the signal's
+    is refused by name; a signal with BdNMC's timing cut gets a warning."""
+    import logging
+
+    from bdgen.errors import CardError
+    from bdgen.io.neutrino import backgrounds_for, read
+
+    rc, _, err = cli("neutrino", *DAR_CARD, "--samples", "1000", "--events", "50", "-o", "nu.h5", "-q")
+    assert rc == 0, err
+    card = read(tmp_path / "nu.h5")["config"]
+    signal = {"weight": np.ones(3), "recoil_pdg": np.full(3, 11)}
+    assert backgrounds_for(tmp_path / "nu.h5", signal, detector="lsnd", signal_config=card)
+    for key, value in (("t_min", 0.5), ("angle_max", 0.3), ("efficiency", 0.5)):
+        other = {**card, "signal": {**card["signal"], key: value}}
+        with pytest.raises(CardError, match="--neutrino"):
+            backgrounds_for(tmp_path / "nu.h5", signal, detector="lsnd", signal_config=other)
+    timed = {**card, "signal": {**card["signal"], "timing_cut": 5.0}}
+    with caplog.at_level(logging.WARNING, logger="bdgen"):
+        backgrounds_for(tmp_path / "nu.h5", signal, detector="lsnd", signal_config=timed)
+    assert any("timing_cut" in r.getMessage() for r in caplog.records)
+
+
+def test_neutrino_backgrounds_follow_signal_channels():
+    """signal.channels: coherent anywhere in the list adds the nuclear channels; a channel
+    without a recoil (flux, decay) is refused under the key the user set."""
+    from bdgen.errors import CardError
+
+    cfg = bdgen.load_card(None, [*DAR_CARD_SETS, 'signal.channels=["electron", "coherent"]'])
+    res = run_background(cfg, seed=3, n_samples=1000, n_events=50)
+    names = set(next(iter(res.detectors.values())).summary["backgrounds"])
+    assert "nu_e" in names and any(n.startswith("coherent_") for n in names)
+    cfg = bdgen.load_card(None, [*DAR_CARD_SETS, 'signal.channels=["electron", "flux"]'])
+    with pytest.raises(CardError, match=r"signal\.channels"):
+        run_background(cfg, seed=3, n_samples=1000, n_events=50)

@@ -599,3 +599,20 @@ def test_open_channel_without_events_gets_a_note():
     assert pi0["events"] == 0.0 and "closed" not in pi0
     assert any(n.startswith("pi0: no event in this sample") for n in r.summary["notes"])
     assert not any(n.startswith("eta: no event") for n in r.summary["notes"])
+
+
+def test_stored_card_records_the_seed_used():
+    """A seed argument (or fresh entropy) replaces the card's run.seed in the stored card, so the
+    card in the summary reproduces the run."""
+    from dataclasses import replace
+
+    from bdgen.config import config_from_dict
+
+    cfg = bdgen.load_card(None, ["run.events=20"])
+    assert cfg.run.seed == 1
+    r = bdgen.generate(cfg, seed=7, chunk_size=CHUNK)
+    assert r.summary["seed"] == 7 and r.summary["config"]["run"]["seed"] == 7 and r.config.run.seed == 7
+    again = bdgen.generate(config_from_dict(r.summary["config"]), chunk_size=CHUNK)
+    assert again.summary["signal_events"] == r.summary["signal_events"]
+    fresh = bdgen.generate(replace(cfg, run=replace(cfg.run, seed=None)), chunk_size=CHUNK)
+    assert fresh.summary["config"]["run"]["seed"] == fresh.summary["seed"]

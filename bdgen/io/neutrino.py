@@ -24,6 +24,7 @@ through :func:`bdgen.io.atomic_path` (temporary file + rename).
 from __future__ import annotations
 
 import json
+import math
 import logging
 from pathlib import Path
 from typing import Any
@@ -180,19 +181,46 @@ def _group_of(channel: str) -> str:
     return "nu_e" if channel == "nu_e" else ("nc" if channel.startswith("nc_") else "coherent")
 
 
+def _window_of(signal: dict[str, Any]) -> tuple[float, float, float, float, float]:
+    """(t_min, t_max, angle_min, angle_max, efficiency) of a stored card's [signal] table."""
+    return (float(signal.get("t_min", 0.0)), float(signal.get("t_max", 1e9)), float(signal.get("angle_min", 0.0)),
+            float(signal.get("angle_max", math.pi)), float(signal.get("efficiency", 1.0)))
+
+
 def backgrounds_for(path: str | Path, signal_events: dict[str, Any], *, detector: str | None = None,
-                    pot: float = 0.0, beam: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+                    pot: float = 0.0, beam: str | None = None,
+                    signal_config: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """The neutrino event samples of a neutrino HDF5 file matching a signal event set, for
     :func:`bdgen.plotting.plot_spectra`: [(label, events)], one entry per background group
     (nu e; NC elastic p + n; coherent) whose recoil species appears in the signal (all groups if
     none does), with the weights scaled from the neutrino file's POT to ``pot`` (if > 0).
 
+    ``signal_config`` (the signal file's stored card): the backgrounds must have been computed in
+    the same recoil window (T, angle) and with the same efficiency; a signal with BdNMC's
+    timing cut is drawn with a warning (the factor would remove every neutrino).
+
     Raises
     ------
     CardError
-        Not a neutrino file, or a multi-detector file without the signal's detector.
+        Not a neutrino file, a multi-detector file without the signal's detector, or a
+        background window or efficiency other than the signal's.
     """
     data = read(path)
+    if signal_config is not None:
+        sig = signal_config.get("signal", {})
+        mine = _window_of(sig)
+        nu_sig = data["config"].get("signal", {})
+        theirs = _window_of(nu_sig)
+        if any(not math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0) for a, b in zip(mine, theirs)):
+            def show(w: tuple[float, ...]) -> str:
+                return f"{w[0]:g} < T < {w[1]:g} GeV, {w[2]:g} <= angle <= {w[3]:g} rad, efficiency {w[4]:g}"
+
+            raise CardError(f"--neutrino = \"{path}\": computed for {show(theirs)}, the signal for {show(mine)}; "
+                            "run 'bdgen neutrino' with the signal's card")
+        if float(sig.get("timing_cut", 0.0)) > 0.0:
+            logging.getLogger("bdgen").warning(
+                "the signal carries BdNMC's timing_cut factor min(1, delay/cut), which is 0 for every neutrino: "
+                "the backgrounds are drawn without it")
     nu_beam = data["config"].get("beam", {}).get("name")
     if beam is not None and nu_beam is not None and nu_beam != beam:
         logging.getLogger("bdgen").warning(

@@ -294,9 +294,14 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
     CardError
         The beam has no ``[neutrino]`` table, or the signal channel is "decay".
     """
-    if cfg.signal.channel in ("decay", "flux"):
-        raise CardError(f"signal.channel = \"{cfg.signal.channel}\": neutrino backgrounds are computed for recoil "
-                        "channels (electron, nucleon, coherent)")
+    sig_chs = tuple(cfg.signal.channels or (cfg.signal.channel,))
+    no_recoil = [c for c in sig_chs if c in ("decay", "flux")]
+    if no_recoil:
+        key = (f"signal.channels = {list(sig_chs)}" if cfg.signal.channels
+               else f"signal.channel = \"{cfg.signal.channel}\"")
+        raise CardError(f"{key}: neutrino backgrounds are computed for recoil channels (electron, nucleon, coherent), "
+                        f"not {no_recoil[0]!r}")
+    bg_channel = "coherent" if "coherent" in sig_chs else sig_chs[0]  # coherent adds the nuclear channels
     t_wall = time.perf_counter()
     source = load_source(cfg.beam.name)
     dets = _detectors(cfg)
@@ -310,6 +315,7 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
     t_lo, t_hi = cfg.signal.t_min, cfg.signal.t_max
     result = NeutrinoResult(cfg.to_dict(), {})
     children = ss.spawn(len(dets))
+    angle_notes: list[str] = []
     for det, child in zip(dets, children):
         rng = np.random.default_rng(child)
         nu = neutrino_sample(source, det, n, rng)
@@ -337,7 +343,7 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
         v_m3 = nu.volume_m3
         nc_vals = np.zeros(len(nu))  # proton + neutron per neutrino: the two share the histories
         nc_cut: list[tuple[float, float]] = []  # (angle fraction, binomial error) of nc_proton, nc_neutron
-        for ch in channels(det, cfg.signal.channel):
+        for ch in channels(det, bg_channel):
             # expected events per POT-normalised neutrino: weight x vals
             vals = np.zeros(len(nu))
             for fl in FLAVOURS:
@@ -355,6 +361,11 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
             if ev and cfg.signal.angle_cut:
                 inside = angle_window_mask(ev, cfg.signal.angle_min, cfg.signal.angle_max)
                 frac = float(inside.mean())
+                k_in = int(inside.sum())
+                if k_in < 10:  # the fraction rests on few events: say so, with a bound for none
+                    bound = f"; below {3.0 * tot2 / inside.size:.3g} events at 95% CL" if k_in == 0 else ""
+                    angle_notes.append(f"{det.name} {ch.name}: {k_in} of {inside.size} sampled events inside the "
+                                       f"angle window{bound} (raise --events)")
                 binom = tot2 * math.sqrt(frac * (1.0 - frac) / inside.size)
                 err2 = math.hypot(err2 * frac, binom)
                 for fl in FLAVOURS:
@@ -405,6 +416,7 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
         notes.append("decay in flight without horn focusing; pi+/pi- from Sanford-Wang, primary production only; "
                      f"{kaons}; pi+ and K+ that range out decay at rest; tertiary production not included")
     notes.append("nucleons treated as free (no Pauli blocking, binding or final-state interactions)")
+    notes.extend(angle_notes)
     if cfg.signal.timing_cut > 0.0:
         notes.append(f"signal.timing_cut = {cfg.signal.timing_cut:g} ns is not applied: its factor min(1, delay/cut) "
                      "is 0 for neutrinos (no delay behind light); cut on the events' t_arrival instead")
@@ -422,7 +434,7 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
         "efficiency": eff,
         "window": [t_lo, t_hi],
         "angle_window": [cfg.signal.angle_min, cfg.signal.angle_max],
-        "signal_channel": cfg.signal.channel,
+        "signal_channel": cfg.signal.channel if cfg.signal.channels is None else list(cfg.signal.channels),
         "histories": n,
         "events_per_channel": n_events,
         "wall_seconds": time.perf_counter() - t_wall,
