@@ -150,10 +150,13 @@ def _fmt(x: float) -> str:
 
 def summary_table(s: dict[str, Any]) -> str:
     """The short text table printed at the end of a run."""
+    card = s.get("config") or {}
+    decay = card.get("signal", {}).get("channel") == "decay" and card.get("model", {}).get("name") != "inelastic"
+    br_label = "BR(M->g V)" if decay else "BR(M->g chi chi)"  # per parent; V per proton for brem
     lines = [
         (f"bdgen {s['version']}  seed {s['seed']}  POT {s['pot']:.4g}  "
          f"{s['n_generated']:,} trials in {s['wall_seconds']:.2f} s"),
-        f"{'production':<10} {'signal':<9} {'BR(M->g chi chi)':>17} {'V produced':>11} {'events':>11} {'error':>10}",
+        f"{'production':<10} {'signal':<9} {br_label:>17} {'V produced':>11} {'events':>11} {'error':>10}",
     ]
     for ch in s["channels"]:
         lines.append(

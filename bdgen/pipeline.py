@@ -971,6 +971,14 @@ class _DetectorRun:
         reliable = self.vov <= VOV_MAX or math.isnan(self.vov)  # nan: no spread at all
         if run.precision is not None and self.n > 0 and rel <= run.precision and reliable:
             self.done = True
+        elif (run.precision is not None and self.n > 0 and n_trials >= NO_EVENT_LIMIT and rel > run.precision
+              and n_trials * (rel / run.precision) ** 2 > run.max_trials):
+            # the error falls as 1/sqrt(N): the target needs ~N (rel/precision)^2 trials, beyond the cap
+            need = n_trials * (rel / run.precision) ** 2
+            self.notes.append(f"after {n_trials} trials the relative error is {rel:.3g}: run.precision = "
+                              f"{run.precision:g} would need about {need:.2g} trials, more than run.max_trials = "
+                              f"{run.max_trials}; stopped (the signal is {est[0]:.3g} +- {err[0]:.3g} events)")
+            self.done = True
         elif self.n == 0 and n_trials >= NO_EVENT_LIMIT:
             self.notes.append(f"no event in {n_trials} trials: the signal is below "
                               f"{2.303 * scale / n_trials:.3g} events (90% CL; a loose bound, counting every trial "

@@ -616,3 +616,18 @@ def test_stored_card_records_the_seed_used():
     assert again.summary["signal_events"] == r.summary["signal_events"]
     fresh = bdgen.generate(replace(cfg, run=replace(cfg.run, seed=None)), chunk_size=CHUNK)
     assert fresh.summary["config"]["run"]["seed"] == fresh.summary["seed"]
+
+
+def test_hopeless_precision_run_stops_when_the_target_is_out_of_reach():
+    """A prompt visible decay (eps = 1e-5, m_V = 50 MeV: c tau ~ mm) has a signal of ~1e-84
+    events carried by rare trials; once the projected trials to reach run.precision exceed
+    run.max_trials the run stops (after NO_EVENT_LIMIT trials) with a note, instead of running
+    to 1e10 trials.  A cap below the projection is honoured the same way."""
+    from bdgen.pipeline import NO_EVENT_LIMIT
+
+    cfg = bdgen.load_card(None, ["signal.channel=decay", "model.m_v=0.05", "model.m_chi=0.04",
+                                 "model.epsilon=1e-5", f"run.max_trials={10 * NO_EVENT_LIMIT}"])
+    r = bdgen.generate(cfg, seed=2)
+    assert r.summary["n_generated"] < 2 * NO_EVENT_LIMIT
+    assert any("would need about" in n and "run.max_trials" in n for n in r.summary["notes"])
+    assert r.summary["signal_events"] < 1e-60
