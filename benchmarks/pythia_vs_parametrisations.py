@@ -147,15 +147,14 @@ def signal_systematics(n_events: int, seed: int) -> list[dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp())
     extra = f"pythia_events = {n_events}\npythia_seed = {seed}\n"
     try:
-        text = (res.beams_dir() / "bnb.toml").read_text()
-        (tmp / "bnb.toml").write_text(text.replace('alternatives = ["bmpt"]\n', 'alternatives = ["bmpt", "pythia8"]\n' + extra))
-        text = (res.beams_dir() / "numi.toml").read_text()
-        text = text.replace('model = "bmpt"               # [2]\n', 'model = "bmpt"\nalternatives = ["pythia8"]\n' + extra)
-        text = text.replace('per_pi0 = 0.114              # [3]\nmodel = "bmpt"\n',
-                            'per_pi0 = 0.114\nmodel = "bmpt"\nalternatives = ["pythia8"]\n' + extra)
-        (tmp / "numi.toml").write_text(text)
+        # the shipped beam files already list the pythia8 alternative: give it this script's
+        # number of collisions and seed
         for name in ("bnb", "numi"):
-            assert (tmp / f"{name}.toml").read_text().count("\"pythia8\"") == 2, f"{name}.toml: the edit did not apply"
+            text = (res.beams_dir() / f"{name}.toml").read_text()
+            n_alt = text.count('"pythia8"]\n')
+            text = text.replace('"pythia8"]\n', '"pythia8"]\n' + extra)
+            assert n_alt == 2 and text.count(extra) == 2, f"{name}.toml: expected two pythia8 alternatives"
+            (tmp / f"{name}.toml").write_text(text)
         orig = res.beams_dir
         res.beams_dir = lambda: tmp  # type: ignore[assignment]
         out = []
