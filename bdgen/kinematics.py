@@ -132,3 +132,12 @@ def orthonormal_basis(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     e1 = np.stack([1.0 + sign * a[:, 0] ** 2 * k, sign * b, -sign * a[:, 0]], axis=1)
     e2 = np.stack([b, sign + a[:, 1] ** 2 * k, -a[:, 1]], axis=1)
     return e1, e2
+
+
+def in_angle_window(px: np.ndarray, py: np.ndarray, pz: np.ndarray, angle_min: float,
+                    angle_max: float) -> np.ndarray:
+    """True where the momentum (px, py, pz) (GeV, shape (n,)) makes a polar angle to +z (the beam
+    axis) within [angle_min, angle_max] (rad); a zero momentum has angle 0.  The recoil-angle
+    window ``signal.angle_min/angle_max`` of the signal and of the neutrino backgrounds."""
+    theta = np.arctan2(np.hypot(px, py), pz)
+    return (theta >= angle_min) & (theta <= angle_max)

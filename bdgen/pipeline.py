@@ -1392,9 +1392,9 @@ def recoil_angle_cut(sc: np.ndarray, angle_min: float, angle_max: float) -> None
     min/max_scatter_angle cut (its ``Electron_Scatter``/``Nucleon_Scatter``: the recoil's
     ``Theta()``, the angle to the z axis), applied by dropping the scatter, as BdNMC does.
     """
-    p = sc[:, 3:6]
-    theta = np.arctan2(np.hypot(p[:, 0], p[:, 1]), p[:, 2])
-    sc[(theta < angle_min) | (theta > angle_max), 0] = 0.0
+    from .kinematics import in_angle_window
+
+    sc[~in_angle_window(sc[:, 3], sc[:, 4], sc[:, 5], angle_min, angle_max), 0] = 0.0
 
 
 def _decay_chi2(ctx: dict[str, Any], o_trial: np.ndarray, o_chi: np.ndarray, stream: np.ndarray,

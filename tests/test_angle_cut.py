@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import bdgen
 from bdgen.errors import CardError
@@ -210,3 +212,23 @@ def test_channel_list_errors_name_the_list_and_the_table_shows_cuts():
 def test_generate_refuses_a_progress_that_is_not_callable():
     with pytest.raises(CardError, match="progress"):
         bdgen.generate(bdgen.load_card(None, ["run.events=10"]), progress=False)
+
+
+@given(st.floats(-5, 5), st.floats(-5, 5), st.floats(-5, 5), st.floats(0, math.pi), st.floats(0, math.pi),
+       st.floats(0, 2 * math.pi))
+@settings(max_examples=200, deadline=None)
+def test_angle_window_is_the_polar_angle_and_ignores_azimuth(px, py, pz, a, b, phi):
+    """in_angle_window agrees with arccos(pz/|p|) (away from the edges) and is unchanged by a
+    rotation about the beam axis."""
+    from bdgen.kinematics import in_angle_window
+
+    lo, hi = min(a, b), max(a, b)
+    p = math.sqrt(px * px + py * py + pz * pz)
+    assume(p > 1e-6)
+    theta = math.acos(max(-1.0, min(1.0, pz / p)))
+    assume(min(abs(theta - lo), abs(theta - hi)) > 1e-9)
+    got = bool(in_angle_window(np.array([px]), np.array([py]), np.array([pz]), lo, hi)[0])
+    assert got == (lo <= theta <= hi)
+    c, s = math.cos(phi), math.sin(phi)
+    rot = bool(in_angle_window(np.array([c * px - s * py]), np.array([s * px + c * py]), np.array([pz]), lo, hi)[0])
+    assert rot == got

@@ -46,7 +46,7 @@ from .._version import __version__
 from ..config import Config
 from ..detectors import Detector
 from ..errors import CardError
-from ..kinematics import orthonormal_basis
+from ..kinematics import in_angle_window, orthonormal_basis
 from ..materials import ELEMENTS
 from . import xsec as X
 from .dif import decay_in_flight
@@ -142,13 +142,6 @@ def spill_times(timing: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     if timing.structure == "uniform":
         return rng.uniform(0.0, timing.length, n)
     return timing.sigma * rng.standard_normal(n)
-
-
-def angle_window_mask(ev: dict[str, np.ndarray], angle_min: float, angle_max: float) -> np.ndarray:
-    """Events (shape (n,), bool) whose recoil momentum (``recoil_px/py/pz``, GeV) makes a lab
-    angle to the beam axis (+z) within [angle_min, angle_max] (rad): ``signal.angle_min/angle_max``."""
-    theta = np.arctan2(np.hypot(ev["recoil_px"], ev["recoil_py"]), ev["recoil_pz"])
-    return (theta >= angle_min) & (theta <= angle_max)
 
 
 def sample_events(ch: Channel, nu: NeutrinoSample, contrib: np.ndarray, total: float, n_events: int,
@@ -359,7 +352,8 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
                               "by_flavour": by_flavour}
             ev = sample_events(ch, nu, nu.weight * vals, tot2, n_events, t_lo, t_hi, source.beam.timing, rng)
             if ev and cfg.signal.angle_cut:
-                inside = angle_window_mask(ev, cfg.signal.angle_min, cfg.signal.angle_max)
+                inside = in_angle_window(ev["recoil_px"], ev["recoil_py"], ev["recoil_pz"], cfg.signal.angle_min,
+                                         cfg.signal.angle_max)
                 frac = float(inside.mean())
                 k_in = int(inside.sum())
                 if k_in < 10:  # the fraction rests on few events: say so, with a bound for none
