@@ -95,6 +95,12 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "name": ("str", _REQ, None, "beam file in fluxes/"),
         "pi0_per_pot": ("float", None, _positive, "override the beam file's pi0 per POT"),
         "eta_per_pi0": ("float", None, _non_negative, "override the beam file's eta/pi0"),
+        "brem_z_min": ("float", None, lambda v: None if 0 < v < 1 else "must be in (0, 1)",
+                       "override the beam file's lowest z = E_V/E_p of proton bremsstrahlung (BdNMC zmin)"),
+        "brem_z_max": ("float", None, lambda v: None if 0 < v < 1 else "must be in (0, 1)",
+                       "override the highest z of proton bremsstrahlung (BdNMC zmax)"),
+        "brem_pt_max": ("float", None, _positive,
+                        "override the highest transverse momentum of bremsstrahlung V, GeV (BdNMC ptmax)"),
     },
     "model": {
         "name": ("str", "dark_photon", _one_of("dark_photon", "baryonic", "inelastic"),
@@ -211,6 +217,9 @@ class BeamConfig:
     name: str
     pi0_per_pot: float | None
     eta_per_pi0: float | None
+    brem_z_min: float | None = None
+    brem_z_max: float | None = None
+    brem_pt_max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -426,6 +435,13 @@ def _cross_checks(cfg: Config) -> None:
             sig.channel, "the isoscalar baryon current cannot excite the isospin-3/2 Delta")
         raise CardError(f"signal.channel = \"{sig.channel}\": {why} for model.name = \"baryonic\" "
                         "(allowed: electron, nucleon, coherent)")
+    b = cfg.beam
+    if b.brem_z_min is not None and b.brem_z_max is not None and b.brem_z_min >= b.brem_z_max:
+        raise CardError(f"beam.brem_z_min = {b.brem_z_min} >= beam.brem_z_max = {b.brem_z_max}: need z_min < z_max")
+    brem_set = [k for k in ("brem_z_min", "brem_z_max", "brem_pt_max") if getattr(b, k) is not None]
+    if brem_set and "brem" not in cfg.production.channels:
+        raise CardError(f"beam.{brem_set[0]}: sets the bremsstrahlung range, but production.channels = "
+                        f"{list(cfg.production.channels)} has no \"brem\"")
     if sig.t_min >= sig.t_max:
         raise CardError(f"signal.t_min = {sig.t_min} >= signal.t_max = {sig.t_max}: need t_min < t_max")
     if sig.angle_min >= sig.angle_max:

@@ -308,6 +308,31 @@ def _g2max(t: Target, t_lo: float, q2_hi: float, hbarc: float) -> float:
     return 1.02 * best
 
 
+def brem_range(cfg: Config, beam: Beam) -> Any:
+    """The (z_min, z_max, pt_max) range of proton bremsstrahlung (:class:`bdgen.beams.BremSettings`):
+    the beam file's ``[brem]`` with the card's ``beam.brem_z_min/brem_z_max/brem_pt_max`` in its
+    place where given (BdNMC's zmin, zmax, ptmax); None if neither gives a complete range.
+
+    Raises CardError if the merged range is not 0 < z_min < z_max < 1.
+    """
+    from dataclasses import replace as _replace
+
+    from .beams import BremSettings
+
+    over = {k: v for k, v in (("z_min", cfg.beam.brem_z_min), ("z_max", cfg.beam.brem_z_max),
+                              ("pt_max", cfg.beam.brem_pt_max)) if v is not None}
+    if beam.brem is None:
+        if len(over) < 3:
+            return None
+        b = BremSettings(**over)
+    else:
+        b = _replace(beam.brem, **over)
+    if over and not 0.0 < b.z_min < b.z_max < 1.0:
+        raise CardError(f"beam.brem_z_min/brem_z_max: the range {b.z_min} < z < {b.z_max} (the beam file's "
+                        f"values where the card sets none) is empty; need 0 < z_min < z_max < 1")
+    return b
+
+
 def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     """Rate, kinematics and spectrum of production channel ``name``, or why it is closed."""
     from .kernels import KIND_BREM, KIND_MESON_GAMMA, KIND_MIXING
@@ -326,13 +351,13 @@ def _channel(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
     if name == "brem":
         br_chi = (br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d, m.dirac, bdnmc=bdnmc) if cp is None
                   else cp.br_to_chi())
-        if beam.brem is None:
+        b = brem_range(cfg, beam)
+        if b is None:
             return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True, f"beam {beam.name!r} gives no [brem] range", KIND_BREM)
         if br_chi <= 0.0:
             return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True,
                                 f"m_V = {m.m_v:.6g} GeV <= {'2 m_chi' if m.name != 'inelastic' else 'm_chi1 + m_chi2'}: "
                                 f"an on-shell V cannot decay to {pair}", KIND_BREM)
-        b = beam.brem
         e_p = beam.proton_energy
         n_v = brem_rate(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, b.pt_max, bdnmc=bdnmc)
         # BdNMC counts every V as a chi pair (PHYSICS.md section 8, item 14)
@@ -506,10 +531,10 @@ def _channel_visible(name: str, cfg: Config, beam: Beam) -> ChannelSetup:
         return ChannelSetup(name, VECTOR_MESONS[name][0], 0.0, 0.0, 0.0, False,
                             "vector-meson mixing makes an off-shell V* (no long-lived V)", KIND_MIXING)
     if name == "brem":
-        if beam.brem is None:
+        b = brem_range(cfg, beam)
+        if b is None:
             return ChannelSetup(name, C.PDG_PROTON, C.M_P, 1.0, 0.0, True, f"beam {beam.name!r} gives no [brem] range",
                                 KIND_BREM)
-        b = beam.brem
         e_p = beam.proton_energy
         n_v = brem_rate(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, b.pt_max, bdnmc=bdnmc)
         sp = Spectrum(BREM, brem_params(e_p, m.m_v, m.epsilon, b.z_min, b.z_max, bdnmc=bdnmc), b.z_max, b.pt_max,

@@ -1,0 +1,67 @@
+"""beam.brem_z_min / brem_z_max / brem_pt_max: the card's bremsstrahlung range (BdNMC's zmin,
+zmax, ptmax) in place of the beam file's."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import bdgen
+from bdgen import constants as C
+from bdgen.errors import CardError
+from bdgen.physics.brem import brem_rate
+from bdgen.physics.widths import br_to_chi
+
+RANGE = ["beam.brem_z_min=0.2", "beam.brem_z_max=0.8", "beam.brem_pt_max=0.4"]
+
+
+@pytest.fixture(scope="module")
+def run():
+    cfg = bdgen.load_card(None, ['production.channels=["brem"]', *RANGE, "run.events=3000"])
+    return bdgen.generate(cfg, seed=4)
+
+
+def test_rate_is_the_blumlein_brunner_integral_over_the_card_range(run):
+    """V per POT = brem_rate over the card's range (itself checked against scipy dblquad in
+    tests/physics), times BR(V -> chi chi); the beam file's range (0.3-0.7, 0.2 GeV) gives less."""
+    m = run.config.model
+    e_p = math.hypot(8.89, C.M_P)
+    ch = run.summary["channels"][0]
+    expect = brem_rate(e_p, m.m_v, m.epsilon, 0.2, 0.8, 0.4) * br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d,
+                                                                         m.dirac)
+    assert ch["branching_ratio"] == pytest.approx(expect, rel=1e-9)
+    narrow = brem_rate(e_p, m.m_v, m.epsilon, 0.3, 0.7, 0.2) * br_to_chi(m.m_v, m.m_chi, m.epsilon, m.alpha_d,
+                                                                          m.dirac)
+    assert narrow < 0.8 * expect
+
+
+def test_sampled_v_lie_in_the_card_range(run):
+    """Every V has z = p_z/P in [0.2, 0.8] and p_T <= 0.4 GeV (and the range is used: some V
+    lie outside the beam file's 0.3-0.7, p_T < 0.2)."""
+    ev = run.events
+    z = ev["v_pz"] / 8.89
+    pt = np.hypot(ev["v_px"], ev["v_py"])
+    assert np.all((z >= 0.2 - 1e-9) & (z <= 0.8 + 1e-9)) and np.all(pt <= 0.4 + 1e-9)
+    assert np.any((z < 0.3) | (z > 0.7) | (pt > 0.2))
+
+
+@pytest.mark.parametrize("ov, words", [
+    (['production.channels=["brem"]', "beam.brem_z_min=0.6", "beam.brem_z_max=0.4"], "need z_min < z_max"),
+    (['production.channels=["brem"]', "beam.brem_z_max=1.2"], "beam.brem_z_max = 1.2"),
+    (['production.channels=["brem"]', "beam.brem_pt_max=0"], "beam.brem_pt_max = 0"),
+    (["beam.brem_z_min=0.2"], "has no \"brem\""),
+])
+def test_bad_ranges_are_refused_by_the_card(ov, words):
+    with pytest.raises(CardError) as e:
+        bdgen.load_card(None, ov)
+    assert words in str(e.value)
+
+
+def test_a_range_empty_with_the_beam_file_values_is_refused_before_the_run():
+    from bdgen.pipeline import prepare
+
+    cfg = bdgen.load_card(None, ['production.channels=["brem"]', "beam.brem_z_min=0.8"])  # file: z_max = 0.7
+    with pytest.raises(CardError, match="0.8 < z < 0.7"):
+        prepare(cfg)
