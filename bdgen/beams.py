@@ -277,8 +277,11 @@ def _alternatives(name: str, d: dict[str, Any], beam_p: float, kinetic: float, t
 
 
 def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float | None = None,
-              bdnmc: bool = False, alternatives: bool = False) -> Beam:
+              bdnmc: bool = False, alternatives: bool = False, per_pi0: dict[str, float] | None = None) -> Beam:
     """Load ``fluxes/<name>.toml`` and apply the card's yield overrides.
+
+    ``per_pi0`` maps a meson species (rho, omega, phi, eta_prime; BdNMC's ``meson_per_pi0``) to
+    its yield per pi0 in place of the file's; the file must describe that meson's spectrum.
 
     Only with ``alternatives=True`` are the alternative spectrum models (needed only for
     ``production.spectrum_systematics``) built: a run without systematics never
@@ -322,13 +325,20 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
     sp, model = _spectrum("pi0", pi0, p_beam, kinetic, target, f"{where}: mesons.pi0", bdnmc)
     alts = _alternatives("pi0", pi0, p_beam, kinetic, target, f"{where}: mesons.pi0", bdnmc) if alternatives else ()
     out = {"pi0": MesonSource("pi0", n_pi0, sp, model, alts)}
+    per_pi0 = dict(per_pi0 or {})
+    if eta_per_pi0 is not None:
+        per_pi0["eta"] = eta_per_pi0
+    for species in per_pi0:
+        if species not in mesons_in:
+            raise CardError(f"beam.{species}_per_pi0: beam {name!r} describes no {species} spectrum (its file has "
+                            f"{sorted(mesons_in)}); choose another beam")
     for species in MESON_SPECIES[1:]:
         if species not in mesons_in:
             continue
         d = mesons_in[species]
         mw = f"{where}: mesons.{species}"
-        if species == "eta" and eta_per_pi0 is not None:
-            ratio = float(eta_per_pi0)
+        if species in per_pi0:
+            ratio = float(per_pi0[species])
         elif "per_pi0" in d:
             ratio = _num(d, "per_pi0", mw, positive=False)
             if ratio < 0:

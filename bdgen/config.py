@@ -95,6 +95,10 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "name": ("str", _REQ, None, "beam file in fluxes/"),
         "pi0_per_pot": ("float", None, _positive, "override the beam file's pi0 per POT"),
         "eta_per_pi0": ("float", None, _non_negative, "override the beam file's eta/pi0"),
+        "rho_per_pi0": ("float", None, _non_negative, "override the beam file's rho/pi0 (BdNMC meson_per_pi0)"),
+        "omega_per_pi0": ("float", None, _non_negative, "override the beam file's omega/pi0 (BdNMC meson_per_pi0)"),
+        "phi_per_pi0": ("float", None, _non_negative, "override the beam file's phi/pi0 (BdNMC meson_per_pi0)"),
+        "eta_prime_per_pi0": ("float", None, _non_negative, "override the beam file's eta_prime/pi0 (BdNMC meson_per_pi0)"),
         "brem_z_min": ("float", None, lambda v: None if 0 < v < 1 else "must be in (0, 1)",
                        "override the beam file's lowest z = E_V/E_p of proton bremsstrahlung (BdNMC zmin)"),
         "brem_z_max": ("float", None, lambda v: None if 0 < v < 1 else "must be in (0, 1)",
@@ -220,6 +224,15 @@ class BeamConfig:
     brem_z_min: float | None = None
     brem_z_max: float | None = None
     brem_pt_max: float | None = None
+    rho_per_pi0: float | None = None
+    omega_per_pi0: float | None = None
+    phi_per_pi0: float | None = None
+    eta_prime_per_pi0: float | None = None
+
+    def per_pi0(self) -> dict[str, float]:
+        """The card's meson/pi0 overrides besides eta (species -> yield per pi0)."""
+        return {m: v for m in ("rho", "omega", "phi", "eta_prime")
+                if (v := getattr(self, f"{m}_per_pi0")) is not None}
 
 
 @dataclass(frozen=True)

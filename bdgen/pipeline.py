@@ -612,7 +612,7 @@ _BEAM_CACHE_LOCK = threading.Lock()
 
 
 def _load_beam_cached(name: str, pi0_per_pot: float | None, eta_per_pi0: float | None, bdnmc: bool,
-                      alternatives: bool) -> Beam:
+                      alternatives: bool, per_pi0: dict[str, float] | None = None) -> Beam:
     """:func:`bdgen.beams.load_beam`, kept for the process while the file is unchanged.
 
     A mass scan prepares one run per grid point; the beam, and with it every spectrum's
@@ -623,12 +623,13 @@ def _load_beam_cached(name: str, pi0_per_pot: float | None, eta_per_pi0: float |
 
     path = resources.beams_dir() / f"{name}.toml"
     stamp = path.stat().st_mtime_ns if path.is_file() else None
-    key = (str(path), stamp, pi0_per_pot, eta_per_pi0, bdnmc, alternatives)
+    key = (str(path), stamp, pi0_per_pot, eta_per_pi0, bdnmc, alternatives, tuple(sorted((per_pi0 or {}).items())))
     with _BEAM_CACHE_LOCK:
         hit = _BEAM_CACHE.get(key)
     if hit is not None:
         return hit
-    beam = load_beam(name, pi0_per_pot=pi0_per_pot, eta_per_pi0=eta_per_pi0, bdnmc=bdnmc, alternatives=alternatives)
+    beam = load_beam(name, pi0_per_pot=pi0_per_pot, eta_per_pi0=eta_per_pi0, bdnmc=bdnmc, alternatives=alternatives,
+                     per_pi0=per_pi0)
     with _BEAM_CACHE_LOCK:
         if len(_BEAM_CACHE) >= 16:
             _BEAM_CACHE.clear()
@@ -646,7 +647,7 @@ def prepare(cfg: Config) -> RunSetup:
     """
     bdnmc = cfg.compat.bdnmc
     beam = _load_beam_cached(cfg.beam.name, cfg.beam.pi0_per_pot, cfg.beam.eta_per_pi0, bdnmc,
-                             cfg.production.spectrum_systematics)
+                             cfg.production.spectrum_systematics, cfg.beam.per_pi0())
     dets = _resolve_detectors(cfg)
     m = cfg.model
     notes: list[str] = []

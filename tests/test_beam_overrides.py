@@ -1,5 +1,5 @@
-"""beam.brem_z_min / brem_z_max / brem_pt_max: the card's bremsstrahlung range (BdNMC's zmin,
-zmax, ptmax) in place of the beam file's."""
+"""Card overrides of the beam file: the bremsstrahlung range (beam.brem_z_min, brem_z_max,
+brem_pt_max; BdNMC zmin, zmax, ptmax) and meson yields per pi0 (BdNMC meson_per_pi0)."""
 
 from __future__ import annotations
 
@@ -65,3 +65,31 @@ def test_a_range_empty_with_the_beam_file_values_is_refused_before_the_run():
     cfg = bdgen.load_card(None, ['production.channels=["brem"]', "beam.brem_z_min=0.8"])  # file: z_max = 0.7
     with pytest.raises(CardError, match="0.8 < z < 0.7"):
         prepare(cfg)
+
+
+# ---------------------------------------------------------------------------------------------
+# beam.rho_per_pi0 / omega_per_pi0 / phi_per_pi0 / eta_prime_per_pi0 (BdNMC's meson_per_pi0)
+# ---------------------------------------------------------------------------------------------
+
+FIXED = ["run.precision=1e-6", "run.max_trials=100000", "run.importance_sampling=false", "run.seed=3",
+         "model.m_v=0.5", "model.m_chi=0.1", 'production.channels=["rho"]']
+
+
+def test_meson_per_pi0_override_scales_the_yield_and_the_signal():
+    """rho/pi0 from the card: parents per POT = pi0/POT x the card's ratio, and with the same
+    trials the signal scales exactly with it (the file's 0.05 -> 0.1 doubles it)."""
+    base = bdgen.generate(bdgen.load_card(None, FIXED), chunk_size=50_000)
+    double = bdgen.generate(bdgen.load_card(None, [*FIXED, "beam.rho_per_pi0=0.1"]), chunk_size=50_000)
+    assert base.summary["channels"][0]["parents_per_pot"] == pytest.approx(0.9 * 0.05, rel=1e-12)
+    assert double.summary["channels"][0]["parents_per_pot"] == pytest.approx(0.9 * 0.1, rel=1e-12)
+    assert base.summary["signal_events"] > 0
+    assert double.summary["signal_events"] == pytest.approx(2.0 * base.summary["signal_events"], rel=1e-12)
+
+
+def test_meson_per_pi0_for_a_meson_the_beam_lacks_is_refused():
+    from bdgen.pipeline import prepare
+
+    with pytest.raises(CardError, match=r"beam\.phi_per_pi0: beam 't2k' describes no phi"):
+        prepare(bdgen.load_card(None, ["beam.name=t2k", "beam.phi_per_pi0=0.01"]))
+    with pytest.raises(CardError, match=r"beam\.omega_per_pi0 = -1"):
+        bdgen.load_card(None, ["beam.omega_per_pi0=-1"])
