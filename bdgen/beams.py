@@ -293,9 +293,12 @@ def load_beam(name: str, *, pi0_per_pot: float | None = None, eta_per_pi0: float
         Unknown beam (the message lists the available ones) or an invalid file.
     """
     directory = resources.beams_dir()
-    path = directory / f"{name}.toml"
+    path = resources.data_file(directory, name)
     if not path.is_file():
-        raise CardError(f"beam.name = {fmt_value(name)}: unknown beam; available: {resources.available(directory)}")
+        if resources.is_user_file(name):
+            raise CardError(f"beam.name = {fmt_value(name)}: no such beam file")
+        raise CardError(f"beam.name = {fmt_value(name)}: unknown beam; available: {resources.available(directory)} "
+                        "(or the path of your own beam file, *.toml)")
     with path.open("rb") as fh:
         data = tomllib.load(fh)
     where = f"beam file {path.name}"

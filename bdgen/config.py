@@ -483,14 +483,21 @@ def _cross_checks(cfg: Config) -> None:
     known = resources.available(resources.detectors_dir())
     for key, names in (("detector.name", (det.name,) if det.name else ()), ("detector.names", det.names or ())):
         for n in names:
-            if n not in known:
-                raise CardError(f"{key} = {fmt_value(n)}: unknown detector; available: {known}")
+            if resources.is_user_file(n):
+                if not Path(n).expanduser().is_file():
+                    raise CardError(f"{key} = {fmt_value(n)}: no such detector file")
+            elif n not in known:
+                raise CardError(f"{key} = {fmt_value(n)}: unknown detector; available: {known} "
+                                "(or the path of your own detector file, *.toml)")
     if det.frame == "experiment" and inline:
         raise CardError("detector.frame = \"experiment\": an inline detector has no experiment frame")
-    if cfg.beam.name not in resources.available(resources.beams_dir()):
+    if resources.is_user_file(cfg.beam.name):
+        if not Path(cfg.beam.name).expanduser().is_file():
+            raise CardError(f"beam.name = {fmt_value(cfg.beam.name)}: no such beam file")
+    elif cfg.beam.name not in resources.available(resources.beams_dir()):
         raise CardError(
             f"beam.name = {fmt_value(cfg.beam.name)}: unknown beam; "
-            f"available: {resources.available(resources.beams_dir())}"
+            f"available: {resources.available(resources.beams_dir())} (or the path of your own beam file, *.toml)"
         )
     if run.output is not None:
         output_format(run.output, "run.output")

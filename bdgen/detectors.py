@@ -312,14 +312,18 @@ def load_detector(name: str) -> Detector:
         If there is no such file (the message lists the available detectors) or it is invalid.
     """
     directory = resources.detectors_dir()
-    path = directory / f"{name}.toml"
+    path = resources.data_file(directory, name)
     if not path.is_file():
+        if resources.is_user_file(name):
+            raise CardError(f"detector.name = {fmt_value(name)}: no such detector file")
         raise CardError(
-            f"detector.name = {fmt_value(name)}: unknown detector; available: {resources.available(directory)}"
+            f"detector.name = {fmt_value(name)}: unknown detector; available: {resources.available(directory)} "
+            "(or the path of your own detector file, *.toml)"
         )
     with path.open("rb") as fh:
         data = tomllib.load(fh)
+    label = path.stem if resources.is_user_file(name) else name  # event sets and summaries use the stem
     try:
-        return parse_detector(data, name, "")
+        return parse_detector(data, label, "")
     except CardError as exc:
         raise CardError(f"detector file {path.name}: {exc}") from None

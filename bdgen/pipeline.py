@@ -237,6 +237,11 @@ class RunSetup:
 def _resolve_detectors(cfg: Config) -> list[Detector]:
     if cfg.detector.all_names:
         dets = [load_detector(n) for n in cfg.detector.all_names]
+        names = [d.name for d in dets]
+        if len(set(names)) != len(names):  # a user file named like another detector
+            raise CardError(f"detector.names = {list(cfg.detector.all_names)}: two detectors are both called "
+                            f"{next(n for n in names if names.count(n) > 1)!r} (a file's name is its stem); "
+                            "rename one file")
         if cfg.detector.frame == "experiment":
             for d in dets:
                 if d.frame is None:
@@ -621,7 +626,7 @@ def _load_beam_cached(name: str, pi0_per_pot: float | None, eta_per_pi0: float |
     """
     from . import resources
 
-    path = resources.beams_dir() / f"{name}.toml"
+    path = resources.data_file(resources.beams_dir(), name)
     stamp = path.stat().st_mtime_ns if path.is_file() else None
     key = (str(path), stamp, pi0_per_pot, eta_per_pi0, bdnmc, alternatives, tuple(sorted((per_pi0 or {}).items())))
     with _BEAM_CACHE_LOCK:
@@ -665,7 +670,7 @@ def prepare(cfg: Config) -> RunSetup:
         from . import resources
         from .beams import pythia8_available
 
-        text = (resources.beams_dir() / f"{cfg.beam.name}.toml").read_text()
+        text = resources.data_file(resources.beams_dir(), cfg.beam.name).read_text()
         if '"pythia8"' in text and not pythia8_available():
             notes.append("production.spectrum_systematics: the beam file's pythia8 alternative was skipped "
                          "(pythia8mc is not installed; pip install 'bdgen[pythia]')")

@@ -37,6 +37,20 @@ def cards_dir() -> Path:
     return Path(str(resources.files("bdgen"))) / "cards"
 
 
+def data_file(directory: Path, name: str) -> Path:
+    """The TOML file a beam or detector ``name`` refers to: a shipped ``<directory>/<name>.toml``,
+    or, for a name ending in ``.toml``, the user's own file at that path (relative to the
+    working directory)."""
+    if is_user_file(name):
+        return Path(name).expanduser()
+    return directory / f"{name}.toml"
+
+
+def is_user_file(name: str) -> bool:
+    """True for a beam or detector name that is the path of the user's own TOML file."""
+    return name.lower().endswith(".toml")
+
+
 def available(directory: Path) -> list[str]:
     """Sorted names (file stems) of the TOML files in ``directory``."""
     return sorted(p.stem for p in directory.glob("*.toml"))

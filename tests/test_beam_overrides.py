@@ -93,3 +93,46 @@ def test_meson_per_pi0_for_a_meson_the_beam_lacks_is_refused():
         prepare(bdgen.load_card(None, ["beam.name=t2k", "beam.phi_per_pi0=0.01"]))
     with pytest.raises(CardError, match=r"beam\.omega_per_pi0 = -1"):
         bdgen.load_card(None, ["beam.omega_per_pi0=-1"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the user's own beam and detector files (beam.name / detector.name ending in .toml)
+# ---------------------------------------------------------------------------------------------
+
+def test_own_beam_and_detector_files_reproduce_the_shipped_ones(tmp_path, monkeypatch):
+    """Copies of fluxes/bnb.toml and detectors/miniboone.toml under other names, given as paths,
+    give the same events and signal as the shipped names (same seed); the event set and the
+    summary name the detector by its file's stem; the neutrino source reads the copy too."""
+    import shutil
+
+    from bdgen import resources
+    from bdgen.neutrino.source import load_source
+
+    shutil.copy(resources.beams_dir() / "bnb.toml", tmp_path / "mybeam.toml")
+    shutil.copy(resources.detectors_dir() / "miniboone.toml", tmp_path / "mydet.toml")
+    monkeypatch.chdir(tmp_path)
+    ov = ["run.events=300"]
+    ref = bdgen.generate(bdgen.load_card(None, ov), seed=5)
+    own = bdgen.generate(bdgen.load_card(None, [*ov, "beam.name=mybeam.toml", "detector.name=mydet.toml"]), seed=5)
+    assert own.summary["signal_events"] == ref.summary["signal_events"]
+    np.testing.assert_array_equal(own.events["weight"], ref.events["weight"])
+    assert own.summary["detector"] == "mydet"
+    assert load_source(str(tmp_path / "mybeam.toml")).pions_per_pot(1) == load_source("bnb").pions_per_pot(1)
+
+
+def test_own_files_that_do_not_exist_or_clash_are_refused(tmp_path, monkeypatch):
+    import shutil
+
+    from bdgen import resources
+    from bdgen.pipeline import prepare
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CardError, match=r'beam\.name = "nobeam\.toml": no such beam file'):
+        bdgen.load_card(None, ["beam.name=nobeam.toml"])
+    with pytest.raises(CardError, match=r'detector\.name = "nodet\.toml": no such detector file'):
+        bdgen.load_card(None, ["detector.name=nodet.toml"])
+    with pytest.raises(CardError, match=r"own beam file"):
+        bdgen.load_card(None, ["beam.name=nobeam"])
+    shutil.copy(resources.detectors_dir() / "sbnd.toml", tmp_path / "miniboone.toml")
+    with pytest.raises(CardError, match="both called 'miniboone'"):
+        prepare(bdgen.load_card(None, ['detector.names=["miniboone", "miniboone.toml"]']))

@@ -350,7 +350,7 @@ def load_source(beam_name: str) -> NeutrinoSource:
         message lists the beams that have one.
     """
     beam = load_beam(beam_name)  # validates the name and the rest of the file
-    path = resources.beams_dir() / f"{beam_name}.toml"
+    path = resources.data_file(resources.beams_dir(), beam_name)
     with path.open("rb") as fh:
         data = tomllib.load(fh)
     nu = data.get("neutrino")
