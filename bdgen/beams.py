@@ -125,7 +125,8 @@ class MesonSource:
 
 @dataclass(frozen=True)
 class BremSettings:
-    """Integration range of proton bremsstrahlung (z = E_V/E_p fraction, p_T in GeV)."""
+    """Integration range of proton bremsstrahlung (z = p_z/P, the V's fraction of the beam momentum
+    P along the beam; p_T in GeV)."""
 
     z_min: float
     z_max: float

@@ -100,7 +100,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Any, Check | None, str]]] = {
         "phi_per_pi0": ("float", None, _non_negative, "override the beam file's phi/pi0 (BdNMC meson_per_pi0)"),
         "eta_prime_per_pi0": ("float", None, _non_negative, "override the beam file's eta_prime/pi0 (BdNMC meson_per_pi0)"),
         "brem_z_min": ("float", None, lambda v: None if 0 < v < 1 else "must be in (0, 1)",
-                       "override the beam file's lowest z = E_V/E_p of proton bremsstrahlung (BdNMC zmin)"),
+                       "override the beam file's lowest momentum fraction z = p_z/P of bremsstrahlung V (BdNMC zmin)"),
         "brem_z_max": ("float", None, lambda v: None if 0 < v < 1 else "must be in (0, 1)",
                        "override the highest z of proton bremsstrahlung (BdNMC zmax)"),
         "brem_pt_max": ("float", None, _positive,
@@ -403,7 +403,20 @@ def config_from_dict(card: dict[str, Any]) -> Config:
             resolved["model"] = replace(model, epsilon=0.0)
     cfg = Config(**resolved)
     _cross_checks(cfg)
-    return cfg
+    return _absolute_data_files(cfg)
+
+
+def _absolute_data_files(cfg: Config) -> Config:
+    """The user's own beam and detector files (names ending in .toml) as absolute paths, so the
+    stored card (summary, files) finds them again from any working directory (reweighting)."""
+    def absolute(name: str | None) -> str | None:
+        return str(Path(name).expanduser().resolve()) if name is not None and resources.is_user_file(name) else name
+
+    det = cfg.detector
+    beam = replace(cfg.beam, name=absolute(cfg.beam.name))
+    det = replace(det, name=absolute(det.name),
+                  names=tuple(absolute(n) for n in det.names) if det.names is not None else None)
+    return replace(cfg, beam=beam, detector=det)
 
 
 def _cross_checks(cfg: Config) -> None:
@@ -429,8 +442,10 @@ def _cross_checks(cfg: Config) -> None:
         for c in sig.channels:  # every channel must be valid on its own
             try:
                 _cross_checks(replace(cfg, signal=replace(sig, channel=c, channels=None)))
-            except CardError as exc:  # name the key the user set
-                raise CardError(f"signal.channels = {list(sig.channels)}: {exc}") from None
+            except CardError as exc:  # a channel's own problem: name the key the user set
+                if "signal.channel " in str(exc) or "signal.channel=" in str(exc):
+                    raise CardError(f"signal.channels = {list(sig.channels)}: {exc}") from None
+                raise
         return
     if sig.channel == "decay" and sig.final_state == "hadrons":
         if cfg.model.name == "inelastic":

@@ -127,8 +127,10 @@ def extra_columns(cfg: Config) -> dict[str, tuple[str, str]]:
 #: Mixture fraction of the importance sampling of chi directions toward the detectors.
 IMPORTANCE_FRACTION = 0.5
 
-#: Trials after which a precision run with no event at all gives up.
+#: Trials after which a precision run with no event at all gives up; after as many, a precision
+#: run also stops if reaching its target would take more than OUT_OF_REACH x run.max_trials.
 NO_EVENT_LIMIT = 20_000_000
+OUT_OF_REACH = 10.0
 
 #: Trials of the pilot that sets the momentum importance sampling (its own random numbers; the
 #: pilot's events are not kept).  0 switches it off.
@@ -327,8 +329,12 @@ def brem_range(cfg: Config, beam: Beam) -> Any:
     over = {k: v for k, v in (("z_min", cfg.beam.brem_z_min), ("z_max", cfg.beam.brem_z_max),
                               ("pt_max", cfg.beam.brem_pt_max)) if v is not None}
     if beam.brem is None:
-        if len(over) < 3:
+        if not over:
             return None
+        if len(over) < 3:
+            missing = [f"beam.brem_{k}" for k in ("z_min", "z_max", "pt_max") if k not in over]
+            raise CardError(f"beam {beam.name!r} gives no [brem] range: the card must then set all of "
+                            f"beam.brem_z_min, brem_z_max and brem_pt_max (missing: {', '.join(missing)})")
         b = BremSettings(**over)
     else:
         b = _replace(beam.brem, **over)
@@ -681,9 +687,6 @@ def prepare(cfg: Config) -> RunSetup:
     if cfg.signal.channel == "decay" and (cfg.signal.t_min != 0.0 or cfg.signal.t_max != 1e9):
         notes.append("signal.t_min/t_max do not apply to signal.channel = decay: every decay inside the "
                      "fiducial volume is kept (cut on the lepton energies of the output instead)")
-    if cfg.signal.channel == "flux" and (cfg.signal.t_min != 0.0 or cfg.signal.t_max != 1e9):
-        notes.append("signal.t_min/t_max do not apply to signal.channel = flux: every chi crossing the "
-                     "fiducial volume is kept")
     setup = RunSetup(cfg, beam, dets, channels, targets, {}, (t_lo, t_hi), notes)
     if setup.open_channels:
         setup.tables = _tables(setup)
@@ -1003,8 +1006,9 @@ class _DetectorRun:
         if run.precision is not None and self.n > 0 and rel <= run.precision and reliable:
             self.done = True
         elif (run.precision is not None and self.n > 0 and n_trials >= NO_EVENT_LIMIT and rel > run.precision
-              and n_trials * (rel / run.precision) ** 2 > run.max_trials):
-            # the error falls as 1/sqrt(N): the target needs ~N (rel/precision)^2 trials, beyond the cap
+              and n_trials * (rel / run.precision) ** 2 > OUT_OF_REACH * run.max_trials):
+            # the error falls as 1/sqrt(N): the target needs ~N (rel/precision)^2 trials, far beyond
+            # the cap (a margin, since one rare heavy trial can inflate rel for a while)
             need = n_trials * (rel / run.precision) ** 2
             self.notes.append(f"after {n_trials} trials the relative error is {rel:.3g}: run.precision = "
                               f"{run.precision:g} would need about {need:.2g} trials, more than run.max_trials = "

@@ -17,6 +17,7 @@ sample becomes weighted.  Masses, beams, detectors or channels cannot be changed
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -149,7 +150,10 @@ def reweight_file(path: str, overrides: list[str]) -> Any:
         names = list(summary0.get("detectors", {}))
         # the stored summary's keys are sorted; keep the run's detector order (its first detector
         # is the file's top-level summary)
-        order = summary0.get("config", {}).get("detector", {}).get("names") or []
+        from .resources import is_user_file
+
+        order = [Path(n).stem if is_user_file(n) else n  # own files are named by their stem
+                 for n in summary0.get("config", {}).get("detector", {}).get("names") or []]
         names.sort(key=lambda n: order.index(n) if n in order else len(order))
         sets = {n: io.read(path, detector=n) for n in names}
     else:

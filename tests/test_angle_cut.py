@@ -144,8 +144,23 @@ def test_background_angle_cut_matches_the_uncut_sample():
         np.testing.assert_array_equal(ec["recoil_T"], ef["recoil_T"][inside])
         rf = free.detectors[name].summary["backgrounds"]["nu_e"]
         rc = cut.detectors[name].summary["backgrounds"]["nu_e"]
-        assert rc["events"] == pytest.approx(rf["events"] * inside.mean(), rel=1e-12)
+        # each flavour scaled by its own fraction inside; the total is their sum
+        expect = {fl: rf["by_flavour"][fl] * (float(inside[ef["flavour"] == code].mean())
+                                              if (ef["flavour"] == code).any() else 0.0)
+                  for code, fl in ((12, "nue"), (-12, "nuebar"), (14, "numu"), (-14, "numubar"))}
+        for fl, v in expect.items():
+            assert rc["by_flavour"][fl] == pytest.approx(v, rel=1e-12, abs=1e-300)
+        assert rc["events"] == pytest.approx(sum(expect.values()), rel=1e-12)
+        assert float(ec["weight"].sum()) == pytest.approx(rc["events"], rel=1e-12)
         assert rc["error"] > rf["error"] * inside.mean()           # the binomial part is added
+
+
+def test_background_angle_cut_needs_an_event_sample():
+    from bdgen.neutrino.background import run_background
+
+    with pytest.raises(CardError, match="n_events = 0"):
+        run_background(bdgen.load_card(None, _on_axis_card("signal.angle_max=0.5")), seed=1, n_samples=100,
+                       n_events=0)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -136,3 +136,36 @@ def test_own_files_that_do_not_exist_or_clash_are_refused(tmp_path, monkeypatch)
     shutil.copy(resources.detectors_dir() / "sbnd.toml", tmp_path / "miniboone.toml")
     with pytest.raises(CardError, match="both called 'miniboone'"):
         prepare(bdgen.load_card(None, ['detector.names=["miniboone", "miniboone.toml"]']))
+
+
+def test_own_files_are_stored_as_absolute_paths_and_reweight_from_anywhere(tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    from bdgen import resources
+    from bdgen.reweight import reweight_file
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(resources.beams_dir() / "bnb.toml", tmp_path / "a" / "mybeam.toml")
+    monkeypatch.chdir(tmp_path / "a")
+    cfg = bdgen.load_card(None, ["run.events=100", "beam.name=mybeam.toml"])
+    assert Path(cfg.beam.name).is_absolute() and Path(cfg.beam.name).is_file()
+    bdgen.write(bdgen.generate(cfg, seed=2), tmp_path / "a" / "ev.h5")
+    monkeypatch.chdir(tmp_path / "b")
+    r = reweight_file(str(tmp_path / "a" / "ev.h5"), ["model.epsilon=2e-3"])
+    assert r.summary["signal_events"] > 0
+
+
+def test_partial_brem_range_on_a_beam_without_one_is_refused():
+    from bdgen.pipeline import prepare
+
+    cfg = bdgen.load_card(None, ["beam.name=sns", 'production.channels=["pi0", "brem"]', "beam.brem_z_min=0.2"])
+    with pytest.raises(CardError, match="missing: beam.brem_z_max, beam.brem_pt_max"):
+        prepare(cfg)
+
+
+def test_errors_unrelated_to_the_channel_list_keep_their_own_key():
+    with pytest.raises(CardError) as e:
+        bdgen.load_card(None, ['signal.channels=["electron", "nucleon"]', "beam.name=nosuch"])
+    assert str(e.value).startswith("beam.name")

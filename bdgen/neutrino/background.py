@@ -287,6 +287,9 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
     CardError
         The beam has no ``[neutrino]`` table, or the signal channel is "decay".
     """
+    if cfg.signal.angle_cut and n_events < 1:
+        raise CardError(f"n_events = {n_events}: the recoil-angle window (signal.angle_min/angle_max) is applied "
+                        "through the event sample; need n_events >= 1")
     sig_chs = tuple(cfg.signal.channels or (cfg.signal.channel,))
     no_recoil = [c for c in sig_chs if c in ("decay", "flux")]
     if no_recoil:
@@ -361,11 +364,20 @@ def run_background(cfg: Config, *, seed: int | None = None, n_samples: int | Non
                     angle_notes.append(f"{det.name} {ch.name}: {k_in} of {inside.size} sampled events inside the "
                                        f"angle window{bound} (raise --events)")
                 binom = tot2 * math.sqrt(frac * (1.0 - frac) / inside.size)
-                err2 = math.hypot(err2 * frac, binom)
+                # each flavour by its own fraction inside (their angular spreads differ); the total
+                # is their sum, and a kept event weighs its flavour's rate over its flavour's count
+                w_new = np.zeros(inside.size)
                 for fl in FLAVOURS:
                     name = FLAVOUR_NAMES[fl]
-                    by_flavour[name] *= float(inside[ev["flavour"] == fl].mean()) if (ev["flavour"] == fl).any() else 0.0
-                tot2 *= frac
+                    of_fl = ev["flavour"] == fl
+                    n_fl = int(of_fl.sum())
+                    if n_fl:
+                        w_new[of_fl] = by_flavour[name] / n_fl
+                    by_flavour[name] *= float(inside[of_fl].mean()) if n_fl else 0.0
+                cut_total = float(sum(by_flavour.values()))
+                err2 = math.hypot(err2 * (cut_total / tot2 if tot2 > 0 else 0.0), binom)
+                tot2 = cut_total
+                ev["weight"] = w_new
                 ev = {k: v[inside] for k, v in ev.items()} if inside.any() else {}
                 rates[ch.name].update(events=tot2, error=err2, per_pot=tot2 / pot, by_flavour=by_flavour,
                                       angle_fraction=frac)
