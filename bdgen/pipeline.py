@@ -687,6 +687,13 @@ def prepare(cfg: Config) -> RunSetup:
     if cfg.signal.channel == "decay" and (cfg.signal.t_min != 0.0 or cfg.signal.t_max != 1e9):
         notes.append("signal.t_min/t_max do not apply to signal.channel = decay: every decay inside the "
                      "fiducial volume is kept (cut on the lepton energies of the output instead)")
+    if cfg.signal.channel in ("electron", "coherent"):
+        from .config import builtin_card_path, read_card
+
+        card_window = read_card(builtin_card_path("miniboone")).get("signal", {})
+        if (cfg.signal.t_min, cfg.signal.t_max) == (card_window.get("t_min"), card_window.get("t_max")):
+            notes.append(f"signal.t_min/t_max = {cfg.signal.t_min}/{cfg.signal.t_max} GeV is the built-in card's "
+                         f"window for nucleon recoils; set your {cfg.signal.channel} analysis window")
     setup = RunSetup(cfg, beam, dets, channels, targets, {}, (t_lo, t_hi), notes)
     if setup.open_channels:
         setup.tables = _tables(setup)

@@ -247,3 +247,13 @@ def test_angle_window_is_the_polar_angle_and_ignores_azimuth(px, py, pz, a, b, p
     c, s = math.cos(phi), math.sin(phi)
     rot = bool(in_angle_window(np.array([c * px - s * py]), np.array([s * px + c * py]), np.array([pz]), lo, hi)[0])
     assert rot == got
+
+
+def test_electron_run_with_the_built_in_nucleon_window_gets_a_note():
+    from bdgen.pipeline import prepare
+
+    notes = prepare(bdgen.load_card(None, ["signal.channel=electron"])).notes
+    assert any("built-in card's window for nucleon recoils" in n for n in notes)
+    notes = prepare(bdgen.load_card(None, ["signal.channel=electron", "signal.t_min=0.075"])).notes
+    assert not any("nucleon recoils" in n for n in notes)
+    assert not any("nucleon recoils" in n for n in prepare(bdgen.load_card(None, [])).notes)
