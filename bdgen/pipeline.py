@@ -322,8 +322,6 @@ def brem_range(cfg: Config, beam: Beam) -> Any:
 
     Raises CardError if the merged range is not 0 < z_min < z_max < 1.
     """
-    from dataclasses import replace as _replace
-
     from .beams import BremSettings
 
     over = {k: v for k, v in (("z_min", cfg.beam.brem_z_min), ("z_max", cfg.beam.brem_z_max),
@@ -337,7 +335,7 @@ def brem_range(cfg: Config, beam: Beam) -> Any:
                             f"beam.brem_z_min, brem_z_max and brem_pt_max (missing: {', '.join(missing)})")
         b = BremSettings(**over)
     else:
-        b = _replace(beam.brem, **over)
+        b = replace(beam.brem, **over)
     if over and not 0.0 < b.z_min < b.z_max < 1.0:
         raise CardError(f"beam.brem_z_min/brem_z_max: the range {b.z_min} < z < {b.z_max} (the beam file's "
                         f"values where the card sets none) is empty; need 0 < z_min < z_max < 1")
